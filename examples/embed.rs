@@ -1,0 +1,41 @@
+//! quiver as a library: copy the synthetic source to a local Parquet folder in a few lines.
+//!
+//! `cargo run --example embed -- /tmp/quiver-embed`
+
+use std::sync::Arc;
+
+use quiver::engine::{CopyJob, CopyPlan, EngineOptions};
+use quiver::sinks::Location;
+use quiver::sinks::parquet::{ParquetCopySink, ParquetSinkOptions};
+use quiver::sources::synthetic::{SyntheticConfig, SyntheticSource};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let folder = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "target/quiver-embed".into());
+    let source = SyntheticSource::new(SyntheticConfig {
+        rows: 100_000,
+        ..Default::default()
+    })?;
+    let sink = ParquetCopySink::new(
+        Location::local_folder(folder.as_ref())?,
+        ParquetSinkOptions::default(),
+        "embed",
+    );
+    let job = CopyJob {
+        source: Arc::new(source),
+        table: "synthetic".into(),
+        query: Some("SELECT id, c_string, c_decimal FROM synthetic WHERE c_boolean".into()),
+        sink: Arc::new(sink),
+        options: EngineOptions::default(),
+    };
+    let report = CopyPlan::build(job).await?.run().await?;
+    println!(
+        "copied {} of {} rows into {} files under {folder}",
+        report.rows_copied,
+        report.rows_read,
+        report.commit.files.len()
+    );
+    Ok(())
+}

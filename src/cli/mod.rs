@@ -1,0 +1,191 @@
+//! The `quiver` command line: one file per subcommand, each turning its raw arguments into a
+//! validated plan before any I/O.
+//!
+//! Exit codes (see [`ExitStatus`]): 0 success; 1 the work failed at run time (a server error,
+//! a sink error); 2 bad usage (clap); 3 bad configuration, found before anything ran; 130
+//! cancelled with Ctrl-C. A closed stdout (`quiver … | head`) ends quietly with 0.
+
+pub mod bench;
+pub mod copy;
+pub mod lookup;
+pub mod output;
+pub mod progress;
+pub mod schema;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::ConfigError;
+use crate::engine::{EngineError, EngineOptions};
+use crate::plan::PlanError;
+
+/// Arrow-native bulk copies configured with Azure Data Factory JSON.
+#[derive(Debug, Parser)]
+#[command(name = "quiver", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run Copy activities: read the source, write the sink, print the run summary.
+    Copy(copy::CopyArgs),
+    /// Run a Lookup activity and print ADF's Lookup output.
+    Lookup(lookup::LookupArgs),
+    /// Print each column's source type, interim type, Arrow type and any loss.
+    Schema(schema::SchemaArgs),
+    /// Measure source throughput: read everything, discard it, report rows/s and MB/s.
+    Bench(bench::BenchArgs),
+}
+
+/// Options every subcommand that reads takes.
+#[derive(Debug, Clone, Args)]
+pub struct EngineArgs {
+    /// Rows per batch.
+    #[arg(long, default_value_t = crate::sources::DEFAULT_BATCH_SIZE)]
+    pub batch_size: usize,
+    /// Batches buffered between each source partition and its consumer.
+    #[arg(long, default_value_t = crate::engine::DEFAULT_CHANNEL_CAPACITY)]
+    pub channel_capacity: usize,
+    /// Partitions read at once (a Copy activity's parallelCopies overrides it); default: cores.
+    #[arg(long)]
+    pub parallel: Option<usize>,
+}
+
+impl EngineArgs {
+    /// The engine options these arguments ask for.
+    pub fn options(&self) -> EngineOptions {
+        let mut o = EngineOptions {
+            batch_size: self.batch_size.max(1),
+            channel_capacity: self.channel_capacity.max(1),
+            ..EngineOptions::default()
+        };
+        if let Some(p) = self.parallel {
+            o.max_parallel_partitions = p.max(1);
+        }
+        o
+    }
+}
+
+/// The factory argument: a folder in ADF's git layout or a bundle file.
+#[derive(Debug, Clone, Args)]
+pub struct FactoryArg {
+    /// An ADF factory folder (linkedService/, dataset/, pipeline/) or a bundle JSON file.
+    pub factory: PathBuf,
+}
+
+/// How a subcommand ended, as the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Done.
+    Success = 0,
+    /// The work failed while running.
+    Failed = 1,
+    /// The configuration was rejected before anything ran.
+    BadConfig = 3,
+    /// Ctrl-C.
+    Cancelled = 130,
+}
+
+/// Errors of the command line.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// The factory did not load.
+    #[error(transparent)]
+    Config(Box<ConfigError>),
+    /// The factory loaded but could not be turned into runnable work.
+    #[error(transparent)]
+    Plan(Box<PlanError>),
+    /// Planning or running failed.
+    #[error("activity '{activity}': {source}")]
+    Engine {
+        /// The activity or dataset being run.
+        activity: String,
+        /// What failed.
+        source: Box<EngineError>,
+    },
+    /// A Lookup's output exceeded ADF's limit.
+    #[error(
+        "Lookup '{activity}': the output is {bytes} bytes, over ADF's limit of {limit} bytes; narrow the query or select fewer columns"
+    )]
+    LookupTooLarge {
+        /// The activity.
+        activity: String,
+        /// The output size.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Formatting values for output failed.
+    #[error("formatting the output: {source}")]
+    Format {
+        /// Arrow's error.
+        source: arrow::error::ArrowError,
+    },
+    /// Writing to stdout failed (other than a closed pipe).
+    #[error("writing the output: {source}")]
+    Output {
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+impl From<ConfigError> for CliError {
+    fn from(e: ConfigError) -> Self {
+        CliError::Config(Box::new(e))
+    }
+}
+
+impl From<PlanError> for CliError {
+    fn from(e: PlanError) -> Self {
+        CliError::Plan(Box::new(e))
+    }
+}
+
+impl CliError {
+    /// An engine error while running `activity`.
+    pub fn engine(activity: impl Into<String>, source: EngineError) -> Self {
+        CliError::Engine {
+            activity: activity.into(),
+            source: Box::new(source),
+        }
+    }
+
+    /// The exit status this error ends the process with.
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            CliError::Config(_) | CliError::Plan(_) => ExitStatus::BadConfig,
+            CliError::Engine { source, .. } if matches!(**source, EngineError::Cancelled) => {
+                ExitStatus::Cancelled
+            }
+            _ => ExitStatus::Failed,
+        }
+    }
+
+    /// True when stdout was closed by its reader: not an error for a command-line tool.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, CliError::Output { source } if source.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<ExitStatus, CliError> {
+    match cli.command {
+        Command::Copy(args) => copy::run(args).await,
+        Command::Lookup(args) => lookup::run(args).await,
+        Command::Schema(args) => schema::run(args).await,
+        Command::Bench(args) => bench::run(args).await,
+    }
+}
+
+/// Resolves when the user presses Ctrl-C (never, if the signal cannot be watched).
+pub async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}

@@ -1,0 +1,498 @@
+//! A small path-tracking reader over `serde_json::Value`.
+//!
+//! A [`Node`] is a value plus the file it came from and its JSONPath
+//! (`$.properties.typeProperties.port`, array indices as `[2]`), so that every
+//! error can say exactly where the problem is. Numbers must be JSON numbers and
+//! booleans JSON booleans: `"5"` and `"true"` are type errors. Strings that are
+//! ADF expressions (`@pipeline().parameters.x`, `"a/@{item()}"`) or
+//! `{"type": "Expression", ...}` objects are rejected: quiver does not evaluate
+//! expressions yet. A leading `@@` is ADF's escape for a literal `@`.
+
+use std::ops::RangeInclusive;
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use super::Origin;
+use super::error::ConfigError;
+use super::secret::{self, Secret};
+
+/// A JSON value with its file and JSONPath.
+#[derive(Debug, Clone)]
+pub struct Node<'a> {
+    /// The value at this place.
+    pub value: &'a Value,
+    /// The file the document was read from.
+    pub file: &'a Path,
+    /// The JSONPath of this value, e.g. `$.properties.typeProperties`.
+    pub path: String,
+}
+
+/// The JSON type of a value, as a phrase for error messages.
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn is_plain_key(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+impl<'a> Node<'a> {
+    /// The document root, `$`.
+    pub fn root(value: &'a Value, file: &'a Path) -> Self {
+        Node {
+            value,
+            file,
+            path: "$".to_string(),
+        }
+    }
+
+    /// A node at an explicit path (to resume reading a stored fragment).
+    pub fn at(value: &'a Value, file: &'a Path, path: impl Into<String>) -> Self {
+        Node {
+            value,
+            file,
+            path: path.into(),
+        }
+    }
+
+    /// Where this node is, for recording in the model.
+    pub fn origin(&self) -> Origin {
+        Origin {
+            file: self.file.to_path_buf(),
+            path: self.path.clone(),
+        }
+    }
+
+    /// The JSONPath of child `name` (`$.a.b`, or `$.a['odd key']`).
+    pub fn key_path(&self, name: &str) -> String {
+        if is_plain_key(name) {
+            format!("{}.{name}", self.path)
+        } else {
+            format!("{}['{}']", self.path, name.replace('\'', "\\'"))
+        }
+    }
+
+    /// The JSONPath of element `index` (`$.a[2]`).
+    pub fn index_path(&self, index: usize) -> String {
+        format!("{}[{index}]", self.path)
+    }
+
+    // ---- error constructors -------------------------------------------------
+
+    /// A `WrongType` error for this node.
+    pub fn wrong_type(&self, expected: &'static str) -> ConfigError {
+        ConfigError::WrongType {
+            file: self.file.to_path_buf(),
+            path: self.path.clone(),
+            expected,
+            found: type_name(self.value),
+        }
+    }
+
+    /// An `InvalidValue` error for this node. Pass `"***"` as `value` when it
+    /// could be secret.
+    pub fn invalid(
+        &self,
+        value: &str,
+        reason: impl Into<String>,
+        allowed: &'static [&'static str],
+    ) -> ConfigError {
+        ConfigError::InvalidValue {
+            file: self.file.to_path_buf(),
+            path: self.path.clone(),
+            value: value.to_string(),
+            reason: reason.into(),
+            allowed,
+        }
+    }
+
+    /// A `Missing` error for child `name` of this node.
+    pub fn missing(&self, name: &str, expected: &'static str) -> ConfigError {
+        ConfigError::Missing {
+            file: self.file.to_path_buf(),
+            path: self.key_path(name),
+            expected,
+        }
+    }
+
+    /// An `UnknownType` error for this node, whose value is `found`.
+    pub fn unknown_type(&self, found: &str, allowed: &'static [&'static str]) -> ConfigError {
+        ConfigError::UnknownType {
+            file: self.file.to_path_buf(),
+            path: self.path.clone(),
+            found: found.to_string(),
+            allowed,
+        }
+    }
+
+    // ---- navigation ---------------------------------------------------------
+
+    /// Child `name`; `None` when absent, `null`, or when this is not an object.
+    pub fn field(&self, name: &str) -> Option<Node<'a>> {
+        match self.value.as_object()?.get(name)? {
+            Value::Null => None,
+            value => Some(Node {
+                value,
+                file: self.file,
+                path: self.key_path(name),
+            }),
+        }
+    }
+
+    /// Child `name`, which must be present.
+    pub fn req(&self, name: &str, expected: &'static str) -> Result<Node<'a>, ConfigError> {
+        self.field(name).ok_or_else(|| self.missing(name, expected))
+    }
+
+    // ---- conversions of this node -------------------------------------------
+
+    /// This node as a literal string (expressions are rejected).
+    pub fn as_str(&self) -> Result<&'a str, ConfigError> {
+        match self.value {
+            Value::String(s) => self.literal(s),
+            Value::Object(m) if m.get("type").and_then(Value::as_str) == Some("Expression") => {
+                Err(self.expression_error("{\"type\": \"Expression\"}"))
+            }
+            _ => Err(self.wrong_type("a string")),
+        }
+    }
+
+    fn literal(&self, s: &'a str) -> Result<&'a str, ConfigError> {
+        if s.starts_with("@@") {
+            return Ok(&s[1..]);
+        }
+        if s.starts_with('@') || s.contains("@{") {
+            return Err(self.expression_error(s));
+        }
+        Ok(s)
+    }
+
+    fn expression_error(&self, shown: &str) -> ConfigError {
+        self.invalid(
+            shown,
+            "ADF expressions are not supported by quiver yet; put a literal value here",
+            &[],
+        )
+    }
+
+    /// This node as a non-negative integer.
+    pub fn as_u64(&self) -> Result<u64, ConfigError> {
+        match self.value {
+            Value::Number(n) => match n.as_u64() {
+                Some(v) => Ok(v),
+                None => {
+                    Err(self.invalid(&n.to_string(), "must be a non-negative whole number", &[]))
+                }
+            },
+            Value::Object(m) if m.get("type").and_then(Value::as_str) == Some("Expression") => {
+                Err(self.expression_error("{\"type\": \"Expression\"}"))
+            }
+            _ => Err(self.wrong_type("a number")),
+        }
+    }
+
+    /// This node as a boolean.
+    pub fn as_bool(&self) -> Result<bool, ConfigError> {
+        match self.value {
+            Value::Bool(b) => Ok(*b),
+            _ => Err(self.wrong_type("a boolean (true or false, unquoted)")),
+        }
+    }
+
+    /// This node as an object.
+    pub fn as_object(&self) -> Result<&'a Map<String, Value>, ConfigError> {
+        self.value
+            .as_object()
+            .ok_or_else(|| self.wrong_type("an object"))
+    }
+
+    /// The elements of this node, which must be an array.
+    pub fn as_array(&self) -> Result<Vec<Node<'a>>, ConfigError> {
+        let items = self
+            .value
+            .as_array()
+            .ok_or_else(|| self.wrong_type("an array"))?;
+        Ok(items
+            .iter()
+            .enumerate()
+            .map(|(i, value)| Node {
+                value,
+                file: self.file,
+                path: self.index_path(i),
+            })
+            .collect())
+    }
+
+    // ---- typed children -----------------------------------------------------
+
+    /// Required, non-empty literal string child.
+    pub fn req_str(&self, name: &str) -> Result<&'a str, ConfigError> {
+        let node = self.req(name, "a string")?;
+        let s = node.as_str()?;
+        if s.is_empty() {
+            return Err(node.invalid(s, "must not be empty; set a value", &[]));
+        }
+        Ok(s)
+    }
+
+    /// Optional literal string child.
+    pub fn opt_str(&self, name: &str) -> Result<Option<&'a str>, ConfigError> {
+        self.field(name).map(|n| n.as_str()).transpose()
+    }
+
+    /// Optional non-negative integer child.
+    pub fn opt_u64(&self, name: &str) -> Result<Option<u64>, ConfigError> {
+        self.field(name).map(|n| n.as_u64()).transpose()
+    }
+
+    /// Optional integer child that must lie within `range`.
+    pub fn opt_u64_in(
+        &self,
+        name: &str,
+        range: RangeInclusive<u64>,
+    ) -> Result<Option<u64>, ConfigError> {
+        let Some(node) = self.field(name) else {
+            return Ok(None);
+        };
+        let v = node.as_u64()?;
+        if !range.contains(&v) {
+            let reason = if *range.end() == u64::MAX {
+                format!("must be at least {}", range.start())
+            } else {
+                format!("must be between {} and {}", range.start(), range.end())
+            };
+            return Err(node.invalid(&v.to_string(), reason, &[]));
+        }
+        Ok(Some(v))
+    }
+
+    /// Optional boolean child.
+    pub fn opt_bool(&self, name: &str) -> Result<Option<bool>, ConfigError> {
+        self.field(name).map(|n| n.as_bool()).transpose()
+    }
+
+    /// Required object child.
+    pub fn req_object(&self, name: &str) -> Result<Node<'a>, ConfigError> {
+        let node = self.req(name, "an object")?;
+        node.as_object()?;
+        Ok(node)
+    }
+
+    /// Optional object child.
+    pub fn opt_object(&self, name: &str) -> Result<Option<Node<'a>>, ConfigError> {
+        match self.field(name) {
+            Some(node) => {
+                node.as_object()?;
+                Ok(Some(node))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Elements of an optional array child (absent is empty).
+    pub fn array(&self, name: &str) -> Result<Vec<Node<'a>>, ConfigError> {
+        match self.field(name) {
+            Some(node) => node.as_array(),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Required secret child (see [`Secret`] for the accepted forms).
+    pub fn req_secret(&self, name: &str) -> Result<Secret, ConfigError> {
+        let node = self.req(
+            name,
+            "a secret: {\"type\": \"SecureString\", \"value\": ...} or {\"type\": \"EnvironmentVariable\", \"name\": ...}",
+        )?;
+        secret::parse(&node)
+    }
+
+    /// Optional secret child.
+    pub fn opt_secret(&self, name: &str) -> Result<Option<Secret>, ConfigError> {
+        self.field(name).map(|n| secret::parse(&n)).transpose()
+    }
+
+    /// Logs one warning per key of this object that is not in `known`:
+    /// quiver ignores such properties.
+    pub fn warn_unknown_keys(&self, known: &[&str]) {
+        let Some(map) = self.value.as_object() else {
+            return;
+        };
+        for key in map.keys().filter(|k| !known.contains(&k.as_str())) {
+            tracing::warn!(
+                "{}: {} is ignored: quiver does not read this property",
+                self.file.display(),
+                self.key_path(key)
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc() -> Value {
+        json!({
+            "properties": {
+                "typeProperties": {
+                    "port": 21050,
+                    "quoted": "5",
+                    "negative": -1,
+                    "flag": true,
+                    "flagString": "true",
+                    "host": "db.example",
+                    "empty": "",
+                    "nothing": null,
+                    "expr": "@pipeline().parameters.host",
+                    "interp": "dir/@{item().name}",
+                    "escaped": "@@literal",
+                    "exprObj": {"value": "@x", "type": "Expression"},
+                    "list": [1, {"name": "b"}],
+                    "odd key": 1
+                }
+            }
+        })
+    }
+
+    fn tp(v: &Value) -> Node<'_> {
+        Node::root(v, Path::new("f.json"))
+            .req_object("properties")
+            .unwrap()
+            .req_object("typeProperties")
+            .unwrap()
+    }
+
+    #[test]
+    fn paths_are_jsonpath() {
+        let v = doc();
+        let t = tp(&v);
+        assert_eq!(t.path, "$.properties.typeProperties");
+        assert_eq!(
+            t.field("port").unwrap().path,
+            "$.properties.typeProperties.port"
+        );
+        let list = t.array("list").unwrap();
+        assert_eq!(list[1].path, "$.properties.typeProperties.list[1]");
+        assert_eq!(
+            list[1].field("name").unwrap().path,
+            "$.properties.typeProperties.list[1].name"
+        );
+        assert_eq!(
+            t.key_path("odd key"),
+            "$.properties.typeProperties['odd key']"
+        );
+    }
+
+    #[test]
+    fn typed_reads() {
+        let v = doc();
+        let t = tp(&v);
+        assert_eq!(t.opt_u64("port").unwrap(), Some(21050));
+        assert_eq!(t.opt_u64("absent").unwrap(), None);
+        assert_eq!(t.opt_u64("nothing").unwrap(), None);
+        assert_eq!(t.opt_bool("flag").unwrap(), Some(true));
+        assert_eq!(t.req_str("host").unwrap(), "db.example");
+        assert_eq!(t.opt_str("escaped").unwrap(), Some("@literal"));
+        assert_eq!(t.array("absent").unwrap().len(), 0);
+    }
+
+    #[test]
+    fn quoted_numbers_and_booleans_are_wrong_types() {
+        let v = doc();
+        let t = tp(&v);
+        match t.opt_u64("quoted").unwrap_err() {
+            ConfigError::WrongType {
+                file,
+                path,
+                expected,
+                found,
+            } => {
+                assert_eq!(file, Path::new("f.json"));
+                assert_eq!(path, "$.properties.typeProperties.quoted");
+                assert_eq!(expected, "a number");
+                assert_eq!(found, "a string");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(matches!(
+            t.opt_bool("flagString"),
+            Err(ConfigError::WrongType {
+                found: "a string",
+                ..
+            })
+        ));
+        assert!(matches!(
+            t.opt_u64("negative"),
+            Err(ConfigError::InvalidValue { .. })
+        ));
+        assert!(matches!(
+            t.req_str("port"),
+            Err(ConfigError::WrongType {
+                found: "a number",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn missing_and_empty() {
+        let v = doc();
+        let t = tp(&v);
+        match t.req_str("nothing").unwrap_err() {
+            ConfigError::Missing { path, expected, .. } => {
+                assert_eq!(path, "$.properties.typeProperties.nothing");
+                assert_eq!(expected, "a string");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(matches!(
+            t.req_str("empty"),
+            Err(ConfigError::InvalidValue { .. })
+        ));
+        assert!(matches!(
+            t.req_object("host"),
+            Err(ConfigError::WrongType {
+                expected: "an object",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn ranges() {
+        let v = doc();
+        let t = tp(&v);
+        assert_eq!(t.opt_u64_in("port", 1..=65535).unwrap(), Some(21050));
+        match t.opt_u64_in("port", 1..=256).unwrap_err() {
+            ConfigError::InvalidValue { value, reason, .. } => {
+                assert_eq!(value, "21050");
+                assert_eq!(reason, "must be between 1 and 256");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn expressions_are_rejected() {
+        let v = doc();
+        let t = tp(&v);
+        for key in ["expr", "interp", "exprObj"] {
+            match t.opt_str(key).unwrap_err() {
+                ConfigError::InvalidValue { path, reason, .. } => {
+                    assert_eq!(path, format!("$.properties.typeProperties.{key}"));
+                    assert!(reason.contains("expressions are not supported"), "{reason}");
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! Loading an Azure Data Factory factory into a typed, validated model before
+//! any I/O happens.
+//!
+//! [`load`] accepts either an ADF git-layout factory folder (its
+//! `linkedService/`, `dataset/` and `pipeline/` subfolders; everything else is
+//! ignored) or a bundle file `{"linkedServices": [...], "datasets": [...],
+//! "pipelines": [...]}`. Every definition is checked (types, required
+//! properties, value ranges, secrets) and then cross-checked (references
+//! resolve, datasets match their linked services). Errors name the file and a
+//! JSONPath, and say what to do; they never contain secret values.
+//!
+//! Properties quiver does not read inside `typeProperties` are ignored with a
+//! `tracing` warning each.
+
+mod dataset;
+mod error;
+pub mod json;
+mod linked_service;
+mod load;
+mod origin;
+mod pipeline;
+mod secret;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use dataset::{
+    DATASET_TYPES, Dataset, DatasetKind, LOCATION_TYPES, Location, PARQUET_COMPRESSION_CODECS,
+    ParquetCompression, ParquetDataset, SyntheticDataset,
+};
+pub use error::ConfigError;
+pub use json::Node;
+pub use linked_service::{
+    AmazonS3LinkedService, AzureBlobAuth, AzureBlobFsLinkedService, FileServerLinkedService,
+    GoogleCloudStorageLinkedService, LINKED_SERVICE_TYPES, LinkedService, LinkedServiceKind,
+    S3AuthenticationType, ServicePrincipal,
+};
+pub use origin::{Origin, RawProperties};
+pub use pipeline::{
+    Activity, ActivityKind, CopyActivity, CopySink, CopySource, LookupActivity, ParquetSink,
+    Pipeline, SINK_TYPES,
+};
+pub use secret::Secret;
+
+/// Loads and validates a factory from a folder (ADF git layout) or a bundle
+/// file.
+pub fn load(path: &Path) -> Result<Factory, ConfigError> {
+    load::load(path)
+}
+
+/// Parses and validates a bundle given as text; `file` is used in errors and
+/// as [`Factory::root`].
+pub fn parse_bundle(text: &str, file: &Path) -> Result<Factory, ConfigError> {
+    load::parse_bundle(text, file)
+}
+
+/// A loaded, validated factory. Names are matched exactly (ADF itself is
+/// case-insensitive; lookup errors point out near misses).
+#[derive(Debug, Clone)]
+pub struct Factory {
+    /// The folder or bundle file the factory was loaded from.
+    pub root: PathBuf,
+    linked_services: BTreeMap<String, LinkedService>,
+    datasets: BTreeMap<String, Dataset>,
+    pipelines: BTreeMap<String, Pipeline>,
+}
+
+fn lookup<'f, T>(
+    map: &'f BTreeMap<String, T>,
+    what: &'static str,
+    name: &str,
+) -> Result<&'f T, ConfigError> {
+    map.get(name).ok_or_else(|| ConfigError::NotFound {
+        what,
+        name: name.to_string(),
+        available: map.keys().cloned().collect(),
+    })
+}
+
+impl Factory {
+    /// The linked service called `name`.
+    pub fn linked_service(&self, name: &str) -> Result<&LinkedService, ConfigError> {
+        lookup(&self.linked_services, "linked service", name)
+    }
+
+    /// The dataset called `name`.
+    pub fn dataset(&self, name: &str) -> Result<&Dataset, ConfigError> {
+        lookup(&self.datasets, "dataset", name)
+    }
+
+    /// The pipeline called `name`.
+    pub fn pipeline(&self, name: &str) -> Result<&Pipeline, ConfigError> {
+        lookup(&self.pipelines, "pipeline", name)
+    }
+
+    /// The linked service a dataset is bound to (always present in a
+    /// validated factory).
+    pub fn linked_service_of(&self, dataset: &Dataset) -> Result<&LinkedService, ConfigError> {
+        self.linked_service(&dataset.linked_service)
+    }
+
+    /// All linked services, by name.
+    pub fn linked_services(&self) -> impl Iterator<Item = &LinkedService> {
+        self.linked_services.values()
+    }
+
+    /// All datasets, by name.
+    pub fn datasets(&self) -> impl Iterator<Item = &Dataset> {
+        self.datasets.values()
+    }
+
+    /// All pipelines, by name.
+    pub fn pipelines(&self) -> impl Iterator<Item = &Pipeline> {
+        self.pipelines.values()
+    }
+
+    /// The pipeline called `name`; without a name, the only pipeline (an
+    /// `Ambiguous` error asking for `--pipeline` if there are several).
+    pub fn resolve_pipeline(&self, name: Option<&str>) -> Result<&Pipeline, ConfigError> {
+        if let Some(name) = name {
+            return self.pipeline(name);
+        }
+        let mut all = self.pipelines.values();
+        match (all.next(), all.next()) {
+            (Some(only), None) => Ok(only),
+            (None, _) => Err(ConfigError::NotFound {
+                what: "pipeline",
+                name: String::new(),
+                available: Vec::new(),
+            }),
+            _ => Err(ConfigError::Ambiguous {
+                what: "pipeline",
+                flag: "--pipeline",
+                candidates: self.pipelines.keys().cloned().collect(),
+            }),
+        }
+    }
+
+    /// The activity called `activity`, in `pipeline` if given, else in
+    /// whichever pipeline has it (an `Ambiguous` error asking for
+    /// `--pipeline` if several do).
+    pub fn find_activity(
+        &self,
+        pipeline: Option<&str>,
+        activity: &str,
+    ) -> Result<(&Pipeline, &Activity), ConfigError> {
+        if let Some(name) = pipeline {
+            let p = self.pipeline(name)?;
+            return Ok((p, p.activity(activity)?));
+        }
+        let matches: Vec<(&Pipeline, &Activity)> = self
+            .pipelines
+            .values()
+            .filter_map(|p| {
+                p.activities
+                    .iter()
+                    .find(|a| a.name == activity)
+                    .map(|a| (p, a))
+            })
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok(*one),
+            [] => {
+                let mut available: Vec<String> = self
+                    .pipelines
+                    .values()
+                    .flat_map(|p| p.activities.iter().map(|a| a.name.clone()))
+                    .collect();
+                available.sort();
+                available.dedup();
+                Err(ConfigError::NotFound {
+                    what: "activity",
+                    name: activity.to_string(),
+                    available,
+                })
+            }
+            several => Err(ConfigError::Ambiguous {
+                what: "pipeline",
+                flag: "--pipeline",
+                candidates: several.iter().map(|(p, _)| p.name.clone()).collect(),
+            }),
+        }
+    }
+
+    /// The Copy activities to run: the named activity (which must be a Copy),
+    /// or every Copy activity of the pipeline chosen as in
+    /// [`Factory::resolve_pipeline`], in definition order.
+    pub fn copy_activities(
+        &self,
+        pipeline: Option<&str>,
+        activity: Option<&str>,
+    ) -> Result<Vec<(&Pipeline, &Activity)>, ConfigError> {
+        if let Some(activity) = activity {
+            let (p, a) = self.find_activity(pipeline, activity)?;
+            if !matches!(a.kind, ActivityKind::Copy(_)) {
+                return Err(ConfigError::UnsupportedActivity {
+                    pipeline: p.name.clone(),
+                    activity: a.name.clone(),
+                    activity_type: a.type_name().to_string(),
+                    expected: "Copy",
+                });
+            }
+            return Ok(vec![(p, a)]);
+        }
+        let p = self.resolve_pipeline(pipeline)?;
+        let copies: Vec<_> = p
+            .activities
+            .iter()
+            .filter(|a| matches!(a.kind, ActivityKind::Copy(_)))
+            .map(|a| (p, a))
+            .collect();
+        if copies.is_empty() {
+            return Err(ConfigError::NoCopyActivity {
+                file: p.origin.file.clone(),
+                pipeline: p.name.clone(),
+            });
+        }
+        Ok(copies)
+    }
+}

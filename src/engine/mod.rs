@@ -1,0 +1,133 @@
+//! All DataFusion glue: sources as tables, copies as physical plans, queries for lookups.
+//!
+//! DataFusion's API moves between releases, so nothing outside this module (and the sinks'
+//! `DataSink` impls) names its planning types.
+//!
+//! ```text
+//!  SourceTable (TableProvider) ── scan ──▶ SourceScanExec (one partition per source partition)
+//!                                              │  optional SQL transform over the table
+//!                                              ▼
+//!  copy plan:  UnionExec[ DataSinkExec(sink 0, PartitionSliceExec 0), …, DataSinkExec(sink n, …) ]
+//! ```
+
+pub mod copy;
+pub mod query;
+pub mod scan;
+pub mod slice;
+pub mod table;
+
+use std::sync::Arc;
+
+use datafusion::execution::SessionStateBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use serde::{Deserialize, Serialize};
+
+pub use copy::{CopyJob, CopyPlan, CopyProgress, CopyReport, PartitionReport};
+pub use table::SourceTable;
+
+use crate::sinks::SinkError;
+use crate::sources::{DEFAULT_BATCH_SIZE, SourceError};
+
+/// Default capacity, in batches, of the channel after each source partition.
+pub const DEFAULT_CHANNEL_CAPACITY: usize = 2;
+
+/// Tuning shared by copies, lookups and benchmarks. Every field has a documented default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EngineOptions {
+    /// Most rows in one batch. Default 8192.
+    pub batch_size: usize,
+    /// Batches that may wait between a source partition and its consumer. Default 2: one being
+    /// consumed while the next is decoded. Memory per partition is about
+    /// `(channel_capacity + 2) × batch bytes`.
+    pub channel_capacity: usize,
+    /// Most partitions read (and written) at once: ADF's `parallelCopies`. Default: the
+    /// machine's cores.
+    pub max_parallel_partitions: usize,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            batch_size: DEFAULT_BATCH_SIZE,
+            channel_capacity: DEFAULT_CHANNEL_CAPACITY,
+            max_parallel_partitions: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+        }
+    }
+}
+
+impl EngineOptions {
+    /// A DataFusion session for these options.
+    ///
+    /// Round-robin repartitioning is off: a plan that only projects and filters keeps one
+    /// output partition per source partition, which lets each be committed on its own.
+    pub fn session(&self) -> SessionContext {
+        let config = SessionConfig::new()
+            .with_batch_size(self.batch_size.max(1))
+            .with_target_partitions(self.max_parallel_partitions.max(1))
+            .with_round_robin_repartition(false)
+            .with_information_schema(true);
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .build();
+        SessionContext::new_with_state(state)
+    }
+}
+
+/// Errors of planning and running copies and queries.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The source failed while planning.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// The sink failed while preparing, committing or aborting.
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+    /// DataFusion rejected the query or failed while running it.
+    #[error("{context}: {source}")]
+    DataFusion {
+        /// What was being done.
+        context: String,
+        /// DataFusion's error, which wraps source and sink errors raised while running.
+        #[source]
+        source: Box<datafusion::error::DataFusionError>,
+    },
+    /// The copy was cancelled (Ctrl-C, or the caller dropped it); staged output was removed.
+    #[error("the copy was cancelled; nothing was committed")]
+    Cancelled,
+    /// A partition task panicked: a bug in quiver.
+    #[error("a partition stopped unexpectedly: {message}; please report this as a bug")]
+    Panicked {
+        /// The panic's message.
+        message: String,
+    },
+}
+
+impl EngineError {
+    pub(crate) fn datafusion(
+        context: impl Into<String>,
+        source: datafusion::error::DataFusionError,
+    ) -> Self {
+        EngineError::DataFusion {
+            context: context.into(),
+            source: Box::new(source),
+        }
+    }
+}
+
+/// Registers `source` under `table` in a new session.
+pub async fn session_with_source(
+    table: &str,
+    source: Arc<dyn crate::sources::Source>,
+    options: &EngineOptions,
+) -> Result<SessionContext, EngineError> {
+    let ctx = options.session();
+    let provider = SourceTable::try_new(source, options.clone()).await?;
+    ctx.register_table(table, Arc::new(provider))
+        .map_err(|e| EngineError::datafusion(format!("registering table '{table}'"), e))?;
+    Ok(ctx)
+}

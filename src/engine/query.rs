@@ -1,0 +1,71 @@
+//! Plans a read of one source, with an optional SQL query over it: used by lookups, `schema`
+//! and `bench`.
+
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+
+use super::{EngineError, EngineOptions, session_with_source};
+use crate::sources::{PartitionProgress, Source};
+
+/// A planned read: the physical plan and the source partitions' counters.
+#[derive(Debug)]
+pub struct QueryPlan {
+    /// The physical plan.
+    pub plan: Arc<dyn ExecutionPlan>,
+    /// Counters of the scan's partitions (empty if the plan has no single scan).
+    pub scan_progress: Vec<PartitionProgress>,
+    /// The context to execute it with.
+    pub task_ctx: Arc<TaskContext>,
+}
+
+impl QueryPlan {
+    /// Plans `query` over `source` registered as `table`, or the whole table without one.
+    pub async fn build(
+        source: Arc<dyn Source>,
+        table: &str,
+        query: Option<&str>,
+        options: &EngineOptions,
+    ) -> Result<QueryPlan, EngineError> {
+        let ctx = session_with_source(table, source, options).await?;
+        let df = match query {
+            Some(sql) => ctx
+                .sql(sql)
+                .await
+                .map_err(|e| EngineError::datafusion("planning the query", e))?,
+            None => ctx
+                .table(table)
+                .await
+                .map_err(|e| EngineError::datafusion("planning the read", e))?,
+        };
+        let task_ctx = Arc::new(df.task_ctx());
+        let plan = df
+            .create_physical_plan()
+            .await
+            .map_err(|e| EngineError::datafusion("planning the query", e))?;
+        let scan_progress = super::copy::find_scan(&plan)
+            .map(|s| s.progress().to_vec())
+            .unwrap_or_default();
+        Ok(QueryPlan {
+            plan,
+            scan_progress,
+            task_ctx,
+        })
+    }
+
+    /// The output schema, with the source's type metadata on columns it passes through.
+    pub fn schema(&self) -> SchemaRef {
+        self.plan.schema()
+    }
+
+    /// All output partitions merged into one stream.
+    pub fn execute_merged(&self) -> Result<SendableRecordBatchStream, EngineError> {
+        let merged = Arc::new(CoalescePartitionsExec::new(self.plan.clone()));
+        merged
+            .execute(0, self.task_ctx.clone())
+            .map_err(|e| EngineError::datafusion("running the query", e))
+    }
+}

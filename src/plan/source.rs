@@ -1,0 +1,85 @@
+//! The registry of source dataset types: a dataset (and the activity's source settings) to a
+//! [`Source`].
+
+use std::sync::Arc;
+
+use super::PlanError;
+use crate::config::{CopySource, Dataset, DatasetKind, Factory};
+use crate::sources::Source;
+use crate::sources::synthetic::{SyntheticConfig, SyntheticSource};
+
+/// A source, the table name SQL sees it under, and a SQL transform for sources that have no
+/// query language of their own.
+#[derive(Debug)]
+pub struct ResolvedSource {
+    /// The source.
+    pub source: Arc<dyn Source>,
+    /// The table name: the dataset's name.
+    pub table: String,
+    /// DataFusion SQL over `table`, from the activity's `source.query`, for sources whose
+    /// server cannot take the query itself.
+    pub transform: Option<String>,
+}
+
+/// The source type each readable dataset type takes in a Copy or Lookup activity.
+fn expected_source_type(kind: &DatasetKind) -> Option<&'static str> {
+    match kind {
+        DatasetKind::Synthetic(_) => Some("QuiverSyntheticSource"),
+        DatasetKind::Impala(_) => Some("ImpalaSource"),
+        DatasetKind::Spark(_) => Some("SparkSource"),
+        DatasetKind::Parquet(_) => None,
+    }
+}
+
+/// Builds the source for `dataset`, checking `activity_source` fits it.
+pub fn resolve(
+    _factory: &Factory,
+    dataset: &Dataset,
+    activity_source: Option<&CopySource>,
+) -> Result<ResolvedSource, PlanError> {
+    let not_a_source = |hint| PlanError::NotASource {
+        file: dataset.origin.file.clone(),
+        dataset: dataset.name.clone(),
+        dataset_type: dataset.kind.type_name(),
+        hint,
+    };
+    let expected = expected_source_type(&dataset.kind)
+        .ok_or_else(|| not_a_source("; Parquet datasets are sinks only"))?;
+    if let Some(s) = activity_source
+        && s.kind != expected
+    {
+        return Err(PlanError::SourceTypeMismatch {
+            file: s.raw.origin.file.clone(),
+            path: s.raw.origin.join(".type"),
+            found: s.kind.clone(),
+            dataset: dataset.name.clone(),
+            expected,
+        });
+    }
+    let query = activity_source.and_then(|s| s.query.clone());
+    let source: Arc<dyn Source> = match &dataset.kind {
+        DatasetKind::Synthetic(d) => {
+            let config = SyntheticConfig {
+                rows: d.rows,
+                partitions: d.partitions,
+                seed: d.seed,
+                profile: d.profile,
+            };
+            Arc::new(SyntheticSource::new(config).map_err(|e| PlanError::Source {
+                dataset: dataset.name.clone(),
+                source: Box::new(e.into()),
+            })?)
+        }
+        DatasetKind::Impala(_) | DatasetKind::Spark(_) => {
+            return Err(not_a_source(
+                " yet: the HiveServer2 connector is not built in this version",
+            ));
+        }
+        DatasetKind::Parquet(_) => unreachable!("rejected above"),
+    };
+    Ok(ResolvedSource {
+        source,
+        table: dataset.name.clone(),
+        transform: query,
+    })
+}

@@ -1,0 +1,191 @@
+//! Where a file sink writes: a local folder, or a prefix in an object store.
+//!
+//! Both are reached through `object_store`, but they stage files differently, because only
+//! one of them can rename:
+//!
+//! * **Local folder:** a file is written under a hidden temporary name in its final folder
+//!   (`.quiver-tmp-<copy>-<name>`) and renamed on commit. Readers (Spark, pyarrow, DataFusion)
+//!   skip names starting with `.`, so a killed copy leaves nothing they would read.
+//! * **Object store:** a file is a multipart upload to its final name, completed on commit. An
+//!   object does not exist until its upload completes, so an abandoned upload is invisible.
+
+use std::fmt;
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+
+use object_store::ObjectStore;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+
+/// The start of every hidden temporary name a copy uses in a local folder.
+pub fn hidden_prefix(copy_id: &str) -> String {
+    format!(".quiver-tmp-{copy_id}-")
+}
+
+/// A resolved destination.
+#[derive(Clone)]
+pub struct Location {
+    store: Arc<dyn ObjectStore>,
+    prefix: Path,
+    staging: Staging,
+    display: String,
+    /// The folder on disk, for a local location.
+    local_root: Option<PathBuf>,
+}
+
+/// How files are staged until commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Staging {
+    /// Hidden temporary name, renamed on commit.
+    RenameFromHidden,
+    /// Multipart upload, completed on commit.
+    DeferredCompletion,
+}
+
+impl fmt::Debug for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Location")
+            .field("url", &self.display)
+            .field("staging", &self.staging)
+            .finish()
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display)
+    }
+}
+
+/// Errors resolving a location.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LocationError {
+    /// The local folder could not be created.
+    #[error("cannot create the output folder {path}: {source}; check the path and permissions")]
+    CreateFolder {
+        /// The folder.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// object_store rejected the store's settings.
+    #[error("cannot open {store} for {url}: {source}")]
+    Store {
+        /// The kind of store.
+        store: &'static str,
+        /// Where.
+        url: String,
+        /// object_store's error.
+        source: Box<object_store::Error>,
+    },
+    /// A folder path or file name is not a valid object path.
+    #[error("'{path}' is not a valid path in {store}: {source}")]
+    BadPath {
+        /// The kind of store.
+        store: &'static str,
+        /// The path as given.
+        path: String,
+        /// object_store's error.
+        source: object_store::path::Error,
+    },
+}
+
+impl Location {
+    /// A local folder (created if missing).
+    pub fn local_folder(folder: &FsPath) -> Result<Location, LocationError> {
+        std::fs::create_dir_all(folder).map_err(|source| LocationError::CreateFolder {
+            path: folder.to_path_buf(),
+            source,
+        })?;
+        let absolute =
+            std::fs::canonicalize(folder).map_err(|source| LocationError::CreateFolder {
+                path: folder.to_path_buf(),
+                source,
+            })?;
+        let store =
+            LocalFileSystem::new_with_prefix(&absolute).map_err(|source| LocationError::Store {
+                store: "local folder",
+                url: absolute.display().to_string(),
+                source: Box::new(source),
+            })?;
+        Ok(Location {
+            store: Arc::new(store),
+            prefix: Path::default(),
+            staging: Staging::RenameFromHidden,
+            display: absolute.display().to_string(),
+            local_root: Some(absolute),
+        })
+    }
+
+    /// A prefix in an object store; `display` is its URL for messages (no secrets).
+    pub fn object_store(
+        store: Arc<dyn ObjectStore>,
+        store_kind: &'static str,
+        folder: &str,
+        display: String,
+    ) -> Result<Location, LocationError> {
+        let prefix =
+            Path::parse(folder.trim_matches('/')).map_err(|source| LocationError::BadPath {
+                store: store_kind,
+                path: folder.to_string(),
+                source,
+            })?;
+        Ok(Location {
+            store,
+            prefix,
+            staging: Staging::DeferredCompletion,
+            display,
+            local_root: None,
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
+    /// The folder prefix inside the store.
+    pub fn prefix(&self) -> &Path {
+        &self.prefix
+    }
+
+    /// How files are staged.
+    pub fn staging(&self) -> Staging {
+        self.staging
+    }
+
+    /// Removes hidden temporary files whose names start with `prefix` from a local folder,
+    /// including the partial files of writes that were cut off. Returns how many it removed.
+    pub fn sweep_hidden(&self, prefix: &str) -> usize {
+        let Some(root) = &self.local_root else {
+            return 0;
+        };
+        let Ok(entries) = std::fs::read_dir(root) else {
+            return 0;
+        };
+        entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+            .filter(|e| std::fs::remove_file(e.path()).is_ok())
+            .count()
+    }
+
+    /// The path of `name` in the folder.
+    pub fn child(&self, name: &str) -> Path {
+        self.prefix.clone().join(name)
+    }
+
+    /// The URL of `path`, for messages and the run summary.
+    pub fn url_of(&self, path: &Path) -> String {
+        let rel = path
+            .as_ref()
+            .strip_prefix(self.prefix.as_ref())
+            .unwrap_or(path.as_ref());
+        format!(
+            "{}/{}",
+            self.display.trim_end_matches('/'),
+            rel.trim_start_matches('/')
+        )
+    }
+}

@@ -1,0 +1,228 @@
+//! The Parquet sink against a real Azure Blob endpoint: Azurite (from npm), on loopback.
+//!
+//! `scripts/test.sh` installs Azurite into `.tools/`; each test starts its own on a free port.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use arrow::array::RecordBatch;
+use base64::Engine;
+use futures::TryStreamExt;
+use object_store::{ObjectStore, ObjectStoreExt};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use quiver::sources::synthetic::Profile;
+
+use crate::support::{quiver, synthetic, unique_dir};
+
+/// Azurite's well-known development account.
+const ACCOUNT: &str = "devstoreaccount1";
+const KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+struct Azurite {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Azurite {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn azurite_bin() -> PathBuf {
+    let bin =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools/node_modules/.bin/azurite-blob");
+    assert!(
+        bin.exists(),
+        "{} is missing: run scripts/test.sh, which installs Azurite from npm",
+        bin.display()
+    );
+    bin
+}
+
+fn start_azurite(test: &str) -> Azurite {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let data = unique_dir(test);
+    let child = Command::new(azurite_bin())
+        .args([
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            &port.to_string(),
+            "--silent",
+            "--skipApiVersionCheck",
+            "--location",
+        ])
+        .arg(&data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start azurite");
+    let azurite = Azurite { child, port };
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "Azurite did not listen on {addr}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    azurite
+}
+
+/// Creates a container with a Shared Key signed request (object_store cannot create one).
+async fn create_container(port: u16, container: &str) {
+    let date = chrono::Utc::now()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    let version = "2021-08-06";
+    let string_to_sign = format!(
+        "PUT\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:{date}\nx-ms-version:{version}\n/{ACCOUNT}/{ACCOUNT}/{container}\nrestype:container"
+    );
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(KEY)
+        .unwrap();
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key);
+    let signature = base64::engine::general_purpose::STANDARD
+        .encode(ring::hmac::sign(&key, string_to_sign.as_bytes()).as_ref());
+    let response = reqwest::Client::new()
+        .put(format!(
+            "http://127.0.0.1:{port}/{ACCOUNT}/{container}?restype=container"
+        ))
+        .header("x-ms-date", date)
+        .header("x-ms-version", version)
+        .header("Content-Length", "0")
+        .header("Authorization", format!("SharedKey {ACCOUNT}:{signature}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        201,
+        "{}",
+        response.text().await.unwrap()
+    );
+}
+
+fn write_blob_factory(dir: &std::path::Path, port: u16, container: &str, rows: u64) -> PathBuf {
+    let factory =
+        crate::support::write_factory(dir, rows, 3, "allTypes", &dir.join("unused"), "SELECT 1");
+    let connection = format!(
+        "DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};BlobEndpoint=http://127.0.0.1:{port}/{ACCOUNT};"
+    );
+    std::fs::write(
+        factory.join("linkedService/Blob.json"),
+        serde_json::json!({"name": "Blob", "properties": {"type": "AzureBlobStorage",
+            "typeProperties": {"connectionString": {"type": "SecureString", "value": connection}}}})
+        .to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        factory.join("dataset/Out.json"),
+        serde_json::json!({"name": "Out", "properties": {"type": "Parquet",
+            "linkedServiceName": {"referenceName": "Blob", "type": "LinkedServiceReference"},
+            "typeProperties": {"location": {"type": "AzureBlobStorageLocation",
+                "container": container, "folderPath": "exports/all_types"},
+                "compressionCodec": "snappy"}}})
+        .to_string(),
+    )
+    .unwrap();
+    factory
+}
+
+fn blob_store(port: u16, container: &str) -> object_store::azure::MicrosoftAzure {
+    object_store::azure::MicrosoftAzureBuilder::new()
+        .with_account(ACCOUNT)
+        .with_access_key(KEY)
+        .with_container_name(container)
+        .with_endpoint(format!("http://127.0.0.1:{port}/{ACCOUNT}"))
+        .with_allow_http(true)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn copy_to_azurite_reads_back_equal() {
+    let azurite = start_azurite("azurite-data");
+    let container = "quiver-roundtrip";
+    create_container(azurite.port, container).await;
+    let dir = unique_dir("azurite");
+    let factory = write_blob_factory(&dir, azurite.port, container, 30_000);
+    let output = quiver()
+        .args(["copy", "--json"])
+        .arg(&factory)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let run: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(run["rowsCopied"], 30_000);
+    // The secret in the connection string never reaches the output.
+    assert!(!String::from_utf8_lossy(&output.stdout).contains(KEY));
+    assert!(!String::from_utf8_lossy(&output.stderr).contains(KEY));
+
+    let store = blob_store(azurite.port, container);
+    let prefix = object_store::path::Path::from("exports/all_types");
+    let objects: Vec<_> = store.list(Some(&prefix)).try_collect().await.unwrap();
+    assert_eq!(
+        objects.len(),
+        run["filesWritten"].as_u64().unwrap() as usize
+    );
+    assert_eq!(
+        objects.iter().map(|o| o.size).sum::<u64>(),
+        run["dataWritten"].as_u64().unwrap()
+    );
+    let mut batches: Vec<RecordBatch> = Vec::new();
+    for o in &objects {
+        let bytes = store.get(&o.location).await.unwrap().bytes().await.unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
+            .unwrap()
+            .build()
+            .unwrap();
+        batches.extend(reader.map(|b| b.unwrap()));
+    }
+    let schema = batches[0].schema();
+    let all = arrow::compute::concat_batches(&schema, &batches).unwrap();
+    let order = arrow::compute::sort_to_indices(all.column(0), None, None).unwrap();
+    let expected = synthetic(30_000, 3, Profile::AllTypes)
+        .generate(None, 0..30_000)
+        .unwrap();
+    for (i, want) in expected.columns().iter().enumerate() {
+        let got = arrow::compute::take(all.column(i), &order, None).unwrap();
+        assert_eq!(
+            got.to_data(),
+            want.to_data(),
+            "column {}",
+            schema.field(i).name()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_failed_blob_copy_leaves_no_blob() {
+    let azurite = start_azurite("azurite-fail");
+    let dir = unique_dir("azurite-fail");
+    // The container does not exist: the copy fails and nothing may be left behind.
+    let factory = write_blob_factory(&dir, azurite.port, "missing", 10_000);
+    let output = quiver().arg("copy").arg(&factory).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Parquet sink"), "{stderr}");
+    assert!(!stderr.contains(KEY));
+    create_container(azurite.port, "missing").await;
+    let store = blob_store(azurite.port, "missing");
+    let objects: Vec<_> = store.list(None).try_collect().await.unwrap();
+    assert!(objects.is_empty(), "{objects:?}");
+}

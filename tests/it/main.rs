@@ -1,0 +1,10 @@
+//! quiver's integration tests: one binary, one module per area.
+
+mod atomic;
+mod azurite;
+mod backpressure;
+mod cli;
+mod config;
+mod copy_parquet;
+mod support;
+mod type_tables;
