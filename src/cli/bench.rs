@@ -4,51 +4,15 @@
 //! given), discards the batches, and reports rows/s, MB/s (source bytes and Arrow bytes),
 //! time to first batch and per-partition figures. Nothing is written.
 
-use clap::Args;
-
-use super::{CliError, EngineArgs, ExitStatus, FactoryArg, output};
+use super::{CliError, DatasetArgs, ExitStatus, output};
 use crate::bench::measure;
-use crate::engine::query::QueryPlan;
-
-/// Arguments of `quiver bench`.
-#[derive(Debug, Args)]
-pub struct BenchArgs {
-    #[command(flatten)]
-    factory: FactoryArg,
-    /// The dataset to read.
-    #[arg(long)]
-    dataset: String,
-    /// A query over the dataset (the source's query language, or SQL over the dataset's name).
-    #[arg(long)]
-    query: Option<String>,
-    /// Print JSON instead of text.
-    #[arg(long)]
-    json: bool,
-    #[command(flatten)]
-    engine: EngineArgs,
-}
 
 /// Runs `quiver bench`.
-pub async fn run(args: BenchArgs) -> Result<ExitStatus, CliError> {
-    let factory = crate::config::load(&args.factory.factory)?;
-    let dataset = factory.dataset(&args.dataset)?;
-    let mut resolved = crate::plan::source::resolve(&factory, dataset, None)?;
-    if args.query.is_some() {
-        resolved.transform = args.query.clone();
-    }
-    let options = args.engine.options();
-    let engine_error = |source| CliError::engine(args.dataset.clone(), source);
-    let plan = QueryPlan::build(
-        resolved.source,
-        &resolved.table,
-        resolved.transform.as_deref(),
-        &options,
-    )
-    .await
-    .map_err(engine_error)?;
-    let report = measure(&plan, options.max_parallel_partitions)
+pub async fn run(args: DatasetArgs) -> Result<ExitStatus, CliError> {
+    let plan = args.plan().await?;
+    let report = measure(&plan, args.engine.options().max_parallel_partitions)
         .await
-        .map_err(engine_error)?;
+        .map_err(|e| CliError::engine(args.dataset.clone(), e))?;
     if args.json {
         let value = serde_json::to_value(&report).unwrap_or_default();
         output::print_json(&value)?;

@@ -37,9 +37,9 @@ pub enum Command {
     /// Run a Lookup activity and print ADF's Lookup output.
     Lookup(lookup::LookupArgs),
     /// Print each column's source type, interim type, Arrow type and any loss.
-    Schema(schema::SchemaArgs),
+    Schema(DatasetArgs),
     /// Measure source throughput: read everything, discard it, report rows/s and MB/s.
-    Bench(bench::BenchArgs),
+    Bench(DatasetArgs),
 }
 
 /// Options every subcommand that reads takes.
@@ -76,6 +76,44 @@ impl EngineArgs {
 pub struct FactoryArg {
     /// An ADF factory folder (linkedService/, dataset/, pipeline/) or a bundle JSON file.
     pub factory: PathBuf,
+}
+
+/// The arguments of subcommands that read one dataset (`schema`, `bench`).
+#[derive(Debug, Args)]
+pub struct DatasetArgs {
+    #[command(flatten)]
+    factory: FactoryArg,
+    /// The dataset to read.
+    #[arg(long)]
+    dataset: String,
+    /// A query over the dataset (the source's query language, or SQL over the dataset's name).
+    #[arg(long)]
+    query: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+impl DatasetArgs {
+    /// Loads the factory and plans the read of the dataset, with the query if one was given.
+    pub async fn plan(&self) -> Result<crate::engine::query::QueryPlan, CliError> {
+        let factory = crate::config::load(&self.factory.factory)?;
+        let dataset = factory.dataset(&self.dataset)?;
+        let mut resolved = crate::plan::source::resolve(&factory, dataset, None)?;
+        if self.query.is_some() {
+            resolved.transform = self.query.clone();
+        }
+        crate::engine::query::QueryPlan::build(
+            resolved.source,
+            &resolved.table,
+            resolved.transform.as_deref(),
+            &self.engine.options(),
+        )
+        .await
+        .map_err(|e| CliError::engine(self.dataset.clone(), e))
+    }
 }
 
 /// How a subcommand ended, as the process exit code.

@@ -4,47 +4,14 @@
 //! Arrow type and nullability, and any loss the mapping declares, so no loss is silent. With
 //! `--query`, the columns are those of the query's result.
 
-use clap::Args;
 use serde_json::json;
 
-use super::{CliError, EngineArgs, ExitStatus, FactoryArg, output};
-use crate::engine::query::QueryPlan;
+use super::{CliError, DatasetArgs, ExitStatus, output};
 use crate::types::ColumnType;
 
-/// Arguments of `quiver schema`.
-#[derive(Debug, Args)]
-pub struct SchemaArgs {
-    #[command(flatten)]
-    factory: FactoryArg,
-    /// The dataset to describe.
-    #[arg(long)]
-    dataset: String,
-    /// A query over the dataset (the source's query language, or SQL over the dataset's name).
-    #[arg(long)]
-    query: Option<String>,
-    /// Print JSON instead of a table.
-    #[arg(long)]
-    json: bool,
-    #[command(flatten)]
-    engine: EngineArgs,
-}
-
 /// Runs `quiver schema`.
-pub async fn run(args: SchemaArgs) -> Result<ExitStatus, CliError> {
-    let factory = crate::config::load(&args.factory.factory)?;
-    let dataset = factory.dataset(&args.dataset)?;
-    let mut resolved = crate::plan::source::resolve(&factory, dataset, None)?;
-    if args.query.is_some() {
-        resolved.transform = args.query.clone();
-    }
-    let plan = QueryPlan::build(
-        resolved.source,
-        &resolved.table,
-        resolved.transform.as_deref(),
-        &args.engine.options(),
-    )
-    .await
-    .map_err(|source| CliError::engine(args.dataset.clone(), source))?;
+pub async fn run(args: DatasetArgs) -> Result<ExitStatus, CliError> {
+    let plan = args.plan().await?;
     let schema = plan.schema();
     let columns: Vec<serde_json::Value> = schema
         .fields()
@@ -77,7 +44,10 @@ pub async fn run(args: SchemaArgs) -> Result<ExitStatus, CliError> {
                 text(&c["name"]),
                 text(&c["sourceType"]),
                 text(&c["interimType"]),
-                text(&c["arrowType"]),
+                match c["extension"].as_str() {
+                    Some(ext) => format!("{} [{ext}]", text(&c["arrowType"])),
+                    None => text(&c["arrowType"]),
+                },
                 text(&c["loss"]["description"]),
             ]
         })

@@ -50,22 +50,6 @@ pub enum PlanError {
         /// Its type.
         dataset_type: &'static str,
     },
-    /// The activity's source type does not fit its input dataset.
-    #[error(
-        "{file}: {path} is '{found}', but dataset '{dataset}' needs a source of type '{expected}'"
-    )]
-    SourceTypeMismatch {
-        /// The activity's file.
-        file: PathBuf,
-        /// JSONPath of `source.type`.
-        path: String,
-        /// The type given.
-        found: String,
-        /// The dataset.
-        dataset: String,
-        /// The type that fits.
-        expected: &'static str,
-    },
     /// The activity is not a Copy (or Lookup) activity.
     #[error(
         "{file}: activity '{activity}' is a {activity_type} activity; quiver runs {expected} activities here"

@@ -11,8 +11,8 @@ use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
 
 use super::PlanError;
 use crate::config::{
-    self, AzureBlobAuth, CopySink as SinkSettings, Dataset, DatasetKind, Factory,
-    LinkedServiceKind, ParquetCompression,
+    self, CopySink as SinkSettings, Dataset, DatasetKind, Factory, LinkedServiceKind,
+    ParquetCompression,
 };
 use crate::sinks::parquet::{ParquetCopySink, ParquetSinkOptions};
 use crate::sinks::{Location, LocationError};
@@ -105,7 +105,7 @@ pub fn open_location(
             LinkedServiceKind::AzureBlobStorage(auth),
             config::Location::AzureBlobStorage { container, .. },
         ) => {
-            let endpoint = blob_endpoint(auth);
+            let endpoint = auth.endpoint().trim_end_matches('/').to_string();
             let url = joined(&format!("{endpoint}/{container}"), folder);
             let mut b = MicrosoftAzureBuilder::new()
                 .with_account(&auth.account_name)
@@ -208,19 +208,6 @@ pub fn open_location(
         }
         _ => {
             unreachable!("config validation pairs every location type with its linked service type")
-        }
-    }
-}
-
-fn blob_endpoint(auth: &AzureBlobAuth) -> String {
-    match &auth.blob_endpoint {
-        Some(e) => e.trim_end_matches('/').to_string(),
-        None => {
-            let scheme = if auth.use_http { "http" } else { "https" };
-            format!(
-                "{scheme}://{}.blob.{}",
-                auth.account_name, auth.endpoint_suffix
-            )
         }
     }
 }

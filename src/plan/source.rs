@@ -21,17 +21,8 @@ pub struct ResolvedSource {
     pub transform: Option<String>,
 }
 
-/// The source type each readable dataset type takes in a Copy or Lookup activity.
-fn expected_source_type(kind: &DatasetKind) -> Option<&'static str> {
-    match kind {
-        DatasetKind::Synthetic(_) => Some("QuiverSyntheticSource"),
-        DatasetKind::Impala(_) => Some("ImpalaSource"),
-        DatasetKind::Spark(_) => Some("SparkSource"),
-        DatasetKind::Parquet(_) => None,
-    }
-}
-
-/// Builds the source for `dataset`, checking `activity_source` fits it.
+/// Builds the source for `dataset`. `config::load` already checked that `activity_source`'s
+/// type fits the dataset.
 pub fn resolve(
     _factory: &Factory,
     dataset: &Dataset,
@@ -43,19 +34,6 @@ pub fn resolve(
         dataset_type: dataset.kind.type_name(),
         hint,
     };
-    let expected = expected_source_type(&dataset.kind)
-        .ok_or_else(|| not_a_source("; Parquet datasets are sinks only"))?;
-    if let Some(s) = activity_source
-        && s.kind != expected
-    {
-        return Err(PlanError::SourceTypeMismatch {
-            file: s.raw.origin.file.clone(),
-            path: s.raw.origin.join(".type"),
-            found: s.kind.clone(),
-            dataset: dataset.name.clone(),
-            expected,
-        });
-    }
     let query = activity_source.and_then(|s| s.query.clone());
     let source: Arc<dyn Source> = match &dataset.kind {
         DatasetKind::Synthetic(d) => {
@@ -75,7 +53,11 @@ pub fn resolve(
                 " yet: the HiveServer2 connector is not built in this version",
             ));
         }
-        DatasetKind::Parquet(_) => unreachable!("rejected above"),
+        DatasetKind::Parquet(_) => {
+            return Err(not_a_source(
+                "; Parquet datasets are sinks only in this version",
+            ));
+        }
     };
     Ok(ResolvedSource {
         source,
