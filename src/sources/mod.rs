@@ -25,6 +25,7 @@
 //!   [`PartitionProgress`], and may record a [`ResumePosition`] after each batch, from which
 //!   the same partition can later be reopened.
 
+pub mod hive;
 pub mod predicate;
 pub mod progress;
 pub mod synthetic;

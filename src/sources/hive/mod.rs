@@ -1,0 +1,180 @@
+//! The HiveServer2 connector (Impala, Spark Thrift Server, Hive): TCLIService over Thrift.
+//!
+//! # Layers
+//!
+//! ```text
+//!   transport   TCP / TLS, NOSASL (raw) | SASL PLAIN + 4-byte frames | HTTP POST   (later)
+//!       │  whole Thrift messages as bytes (decode::complete_message_len splits a raw stream)
+//!       ▼
+//!   tcli        hand-written TCLIService structs for the control RPCs
+//!       │       (OpenSession … CloseSession), read/written through the `thrift` crate
+//!       ▼
+//!   decode      FetchResults replies straight into Arrow arrays with a cursor over the
+//!               raw TBinaryProtocol bytes: no per-cell objects, no thrift crate for payloads
+//! ```
+//!
+//! Only [`tcli`] and [`decode`] exist so far; the network client, the transports, the
+//! HS2 type mapping and the [`Source`](super::Source) implementation build on them.
+//!
+//! # RPC flow (notes `hiveserver2.md` §2.3)
+//!
+//! 1. `OpenSession(client_protocol, username, password, configuration)`; the server answers
+//!    with the negotiated `serverProtocolVersion` (Impala clamps to V6, Spark/Hive to their
+//!    newest, §1.3) and a session handle.
+//! 2. `ExecuteStatement(session, statement, confOverlay, runAsync = true, queryTimeout)` →
+//!    operation handle.
+//! 3. `GetOperationStatus` until the state is none of INITIALIZED, PENDING, RUNNING (servers
+//!    long-poll); `ERROR_STATE` carries `errorMessage` and `sqlState`.
+//! 4. `GetResultSetMetadata` → `TTableSchema`; use list order, not `position`.
+//! 5. `FetchResults(FETCH_NEXT, maxRows)` repeatedly. Columnar `TRowSet.columns` from V6 on,
+//!    row-based `TRowSet.rows` below V6 ([`decode`] reads both). Impala reports a real
+//!    `hasMoreRows`; Hive and Spark always say `false`, so stop on an empty batch.
+//! 6. `CloseOperation`, then `CloseSession`; `CancelOperation` when a stream is dropped early.
+//!
+//! Every response carries a [`tcli::TStatus`]: SUCCESS, SUCCESS_WITH_INFO and (Impala)
+//! STILL_EXECUTING are not errors.
+
+pub mod decode;
+pub mod tcli;
+
+use thrift::ApplicationErrorKind;
+
+/// Errors of the HiveServer2 message and decoding layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HiveError {
+    /// The `thrift` crate failed while reading or writing a message.
+    #[error("HiveServer2: Thrift protocol error in {context}: {source}")]
+    Protocol {
+        /// The struct or message being read or written.
+        context: &'static str,
+        /// The thrift crate's error.
+        source: thrift::Error,
+    },
+    /// The bytes do not form the message they claim to be.
+    #[error("HiveServer2: malformed {at}: {what}")]
+    Malformed {
+        /// What is wrong.
+        what: String,
+        /// Where in the message.
+        at: &'static str,
+    },
+    /// The input ended inside an item.
+    #[error(
+        "HiveServer2: message truncated in {at}: {needed} bytes needed at offset {offset}, {available} left"
+    )]
+    Truncated {
+        /// The item being read.
+        at: &'static str,
+        /// Byte offset where the item starts.
+        offset: usize,
+        /// Bytes the item needs (for a list: at least its elements' minimum size).
+        needed: usize,
+        /// Bytes left in the input.
+        available: usize,
+    },
+    /// A length is over a hard limit (Arrow's 2 GiB of i32 offsets, a caller's message limit).
+    #[error("HiveServer2: {what} is {len} bytes, over the limit of {limit}")]
+    TooLarge {
+        /// What is too large.
+        what: &'static str,
+        /// Its size.
+        len: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A required field is absent.
+    #[error("HiveServer2: {structure} is missing required field '{field}'")]
+    MissingField {
+        /// The struct (or RPC, for the result wrapper).
+        structure: &'static str,
+        /// The IDL field name.
+        field: &'static str,
+    },
+    /// A known field arrived with another wire type than the IDL declares.
+    #[error("HiveServer2: {structure} field {field_id} has wire type {found}, expected {expected}")]
+    FieldType {
+        /// The struct.
+        structure: &'static str,
+        /// The field id.
+        field_id: i16,
+        /// The IDL's wire type.
+        expected: &'static str,
+        /// The wire type received.
+        found: &'static str,
+    },
+    /// A column's payload does not match the Arrow type it is decoded into.
+    #[error("HiveServer2: column '{column}': expected {expected}, the server sent {found}")]
+    UnexpectedType {
+        /// Column name.
+        column: String,
+        /// Accepted carrier(s), e.g. `i64Val`.
+        expected: &'static str,
+        /// What arrived.
+        found: &'static str,
+    },
+    /// A row set holds another number of columns than the result set metadata.
+    #[error("HiveServer2: row set has {found} columns, the result set metadata has {expected}")]
+    ColumnCount {
+        /// Columns expected.
+        expected: usize,
+        /// Columns received.
+        found: usize,
+    },
+    /// The server answered with a `TApplicationException` (an EXCEPTION message).
+    #[error("HiveServer2: {method} failed on the server ({kind:?}): {message}")]
+    Remote {
+        /// Method name from the message header.
+        method: String,
+        /// Exception type.
+        kind: ApplicationErrorKind,
+        /// Exception message.
+        message: String,
+    },
+    /// A reply that does not belong to the call (method, sequence id or message type).
+    #[error(
+        "HiveServer2: expected a reply to {expected} #{expected_seq}, got {found_type} {found} #{found_seq}"
+    )]
+    UnexpectedReply {
+        /// Method called.
+        expected: &'static str,
+        /// Sequence id sent.
+        expected_seq: i32,
+        /// Method name received.
+        found: String,
+        /// Message type received (`Call`, `Reply`, …).
+        found_type: String,
+        /// Sequence id received.
+        found_seq: i32,
+    },
+    /// A response's `TStatus` is an error.
+    #[error(
+        "HiveServer2: {rpc} returned {code:?} (sqlState {sql_state:?}, errorCode {error_code:?}): {message}"
+    )]
+    Status {
+        /// The RPC.
+        rpc: &'static str,
+        /// The status code.
+        code: tcli::TStatusCode,
+        /// SQL state, if sent.
+        sql_state: Option<String>,
+        /// Server error code, if sent.
+        error_code: Option<i32>,
+        /// Error message (empty if none was sent).
+        message: String,
+    },
+    /// A valid message using a feature quiver does not implement.
+    #[error("HiveServer2: {what} is not supported")]
+    Unsupported {
+        /// The feature.
+        what: &'static str,
+    },
+    /// Arrow refused the buffers built for a column.
+    #[error("HiveServer2: cannot build column '{column}': {source}")]
+    Arrow {
+        /// Column name.
+        column: String,
+        /// Arrow's error.
+        source: arrow::error::ArrowError,
+    },
+}
