@@ -24,18 +24,9 @@ pub(crate) fn read_columns(
     specs: &[ColumnSpec],
     repairs: &mut Vec<Utf8Repair>,
 ) -> Result<(Vec<ArrayRef>, usize), HiveError> {
-    let (elem, n) = cur.list(AT_COLUMNS)?;
+    let n = cur.struct_list(AT_COLUMNS, "TColumn")?;
     if n == 0 {
         return Ok((super::empty_arrays(specs), 0));
-    }
-    if elem != wire::STRUCT {
-        return Err(HiveError::Malformed {
-            what: format!(
-                "list of {}, expected list of TColumn structs",
-                wire::name(elem)
-            ),
-            at: AT_COLUMNS,
-        });
     }
     if n != specs.len() {
         return Err(HiveError::ColumnCount {

@@ -242,6 +242,22 @@ impl<'a> Cursor<'a> {
         Ok((elem, n))
     }
 
+    /// A list header whose elements must be structs named `element` (for the message); an
+    /// empty list may declare any element type. Returns the element count.
+    pub fn struct_list(&mut self, at: &'static str, element: &str) -> Result<usize, HiveError> {
+        let (elem, n) = self.list(at)?;
+        if n > 0 && elem != wire::STRUCT {
+            return Err(HiveError::Malformed {
+                what: format!(
+                    "list of {}, expected list of {element} structs",
+                    wire::name(elem)
+                ),
+                at,
+            });
+        }
+        Ok(n)
+    }
+
     /// Fails unless `n` elements of at least `width` bytes each can still follow.
     pub fn check_elements(
         &self,

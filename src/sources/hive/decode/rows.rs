@@ -32,18 +32,9 @@ pub(crate) fn read_rows(
     specs: &[ColumnSpec],
     repairs: &mut Vec<Utf8Repair>,
 ) -> Result<(Vec<ArrayRef>, usize), HiveError> {
-    let (elem, n) = cur.list(AT_ROWS)?;
+    let n = cur.struct_list(AT_ROWS, "TRow")?;
     if n == 0 {
         return Ok((super::empty_arrays(specs), 0));
-    }
-    if elem != wire::STRUCT {
-        return Err(HiveError::Malformed {
-            what: format!(
-                "list of {}, expected list of TRow structs",
-                wire::name(elem)
-            ),
-            at: AT_ROWS,
-        });
     }
     // Checked before the builders reserve `n` values each.
     cur.check_elements(n, min_row_len(specs.len()), AT_ROWS)?;
