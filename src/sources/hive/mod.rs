@@ -35,6 +35,7 @@
 //! STILL_EXECUTING are not errors.
 
 pub mod decode;
+pub mod options;
 pub mod tcli;
 
 use thrift::ApplicationErrorKind;
