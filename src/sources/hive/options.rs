@@ -137,8 +137,9 @@ pub enum ReadTarget {
 pub struct RangePartitioning {
     /// The numeric or date column.
     pub column: String,
-    /// Number of ranges.
-    pub partitions: usize,
+    /// Number of ranges; `None` takes the copy's parallelism (`parallelCopies`, else the
+    /// number of cores), as ADF's dynamic-range partitioning does.
+    pub partitions: Option<usize>,
     /// Lower bound (inclusive), as a SQL literal; fetched with `min()` when `None`.
     pub lower: Option<String>,
     /// Upper bound (inclusive), as a SQL literal; fetched with `max()` when `None`.
