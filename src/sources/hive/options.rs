@@ -104,6 +104,9 @@ pub struct ConnectOptions {
     pub tls: Option<TlsOptions>,
     /// TCP connect (and TLS handshake) timeout. Default 30 s.
     pub connect_timeout: Duration,
+    /// Longest wait for one reply. Servers long-poll GetOperationStatus for seconds, so this
+    /// only catches a dead peer. Default 10 minutes.
+    pub read_timeout: Duration,
     /// `TOpenSessionReq.configuration`, e.g. `set:hiveconf:spark.sql.session.timeZone`.
     pub session_configuration: BTreeMap<String, String>,
 }
@@ -111,6 +114,8 @@ pub struct ConnectOptions {
 impl ConnectOptions {
     /// The default connect timeout.
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+    /// The default reply timeout.
+    pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(600);
 
     /// `host:port`, for messages.
     pub fn address(&self) -> String {
