@@ -171,6 +171,14 @@ pub enum SourceError {
     /// The synthetic source.
     #[error(transparent)]
     Synthetic(#[from] synthetic::SyntheticError),
+    /// An Impala or Spark source (HiveServer2).
+    #[error("{system}: {source}")]
+    Hive {
+        /// `Impala` or `Spark`.
+        system: &'static str,
+        /// What went wrong.
+        source: Box<hive::HiveError>,
+    },
     /// Building an Arrow array failed.
     #[error("{system}: cannot build column '{column}': {source}")]
     Arrow {

@@ -36,6 +36,8 @@
 
 pub mod decode;
 pub mod options;
+pub mod ranges;
+pub mod sql;
 pub mod tcli;
 
 use thrift::ApplicationErrorKind;
@@ -169,6 +171,12 @@ pub enum HiveError {
     Unsupported {
         /// The feature.
         what: &'static str,
+    },
+    /// Range partition bounds that cannot be split.
+    #[error("HiveServer2: {source}")]
+    Range {
+        /// What is wrong with the bounds.
+        source: Box<ranges::RangeError>,
     },
     /// Arrow refused the buffers built for a column.
     #[error("HiveServer2: cannot build column '{column}': {source}")]

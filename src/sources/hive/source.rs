@@ -1,0 +1,484 @@
+//! [`HiveSource`]: the [`Source`] for Impala and the Spark Thrift Server.
+//!
+//! ```text
+//!   schema()  OpenSession → [Spark: SET time zone, DESCRIBE QUERY] → SELECT … LIMIT 0
+//!             → GetResultSetMetadata → columns::plan_columns → Arrow schema (cached)
+//!   plan()    Whole, or with range partitioning: bounds (given, or MIN/MAX on the server)
+//!             → ranges::split → one ValueRange partition per range
+//!   open()    a lazy stream: OpenSession → ExecuteStatement(scan_sql) → poll → metadata
+//!             → FetchResults … → decode → columns::convert_column → RecordBatches
+//!             → CloseOperation, CloseSession. Dropping the stream drops the session, whose
+//!             Drop cancels and closes whatever is still open on the server.
+//! ```
+//!
+//! The source holds configuration only; every partition opens its own session when it is
+//! first polled, so partitions read in parallel and a plan can run anywhere.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow::datatypes::{Schema, SchemaRef};
+use async_trait::async_trait;
+use futures::StreamExt;
+use tokio::sync::OnceCell;
+
+use super::HiveError;
+use super::client::{Operation, Session};
+use super::columns::{self, ColumnPlan};
+use super::decode::{ColumnKind, ColumnSpec};
+use super::options::{Flavor, HiveSourceConfig};
+use super::ranges;
+use super::sql::{self, RangeFilter};
+use crate::sources::{
+    Partition, PartitionDescriptor, PartitionProgress, PartitionStream, ScanRequest, Source,
+    SourceError,
+};
+
+/// Spark's session time zone, set on every session so TIMESTAMP text is UTC (notes §2.4).
+const SPARK_TIME_ZONE_SQL: &str = "SET spark.sql.session.timeZone=UTC";
+
+/// What [`HiveSource::schema`] learned from the server.
+#[derive(Debug)]
+struct Described {
+    plans: Vec<ColumnPlan>,
+    schema: SchemaRef,
+}
+
+/// An Impala or Spark table or query, read over HiveServer2.
+#[derive(Debug)]
+pub struct HiveSource {
+    config: Arc<HiveSourceConfig>,
+    described: OnceCell<Described>,
+}
+
+impl HiveSource {
+    /// A source for `config`. Nothing is contacted until the schema or a partition is asked
+    /// for.
+    pub fn new(config: HiveSourceConfig) -> Self {
+        HiveSource {
+            config: Arc::new(config),
+            described: OnceCell::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &HiveSourceConfig {
+        &self.config
+    }
+
+    fn system(&self) -> &'static str {
+        self.config.connect.flavor.name()
+    }
+
+    fn error(&self, e: HiveError) -> SourceError {
+        SourceError::Hive {
+            system: self.system(),
+            source: Box::new(e),
+        }
+    }
+
+    async fn describe(&self) -> Result<&Described, SourceError> {
+        self.described
+            .get_or_try_init(|| async {
+                let config = &self.config;
+                let mut session = open_session(config).await?;
+                let result = describe_with(&mut session, config).await;
+                session.close().await;
+                result
+            })
+            .await
+            .map_err(|e| self.error(e))
+    }
+
+    async fn fetch_bounds(&self, column: &str) -> Result<Option<(String, String)>, HiveError> {
+        let config = &self.config;
+        let base = sql::base_select(&config.target);
+        let mut session = open_session(config).await?;
+        let result = async {
+            let mut op = session.execute(&sql::bounds_sql(&base, column)).await?;
+            let specs = [
+                ColumnSpec::new("min", ColumnKind::Utf8),
+                ColumnSpec::new("max", ColumnKind::Utf8),
+            ];
+            let mut bounds = None;
+            while let Some(set) = session.fetch(&mut op, 2, &specs).await? {
+                if bounds.is_none() && set.num_rows > 0 {
+                    let text = |i: usize| {
+                        let a = set.columns[i]
+                            .as_any()
+                            .downcast_ref::<arrow::array::StringArray>()
+                            .filter(|a| a.is_valid(0))
+                            .map(|a| a.value(0).to_string());
+                        a
+                    };
+                    bounds = text(0).zip(text(1));
+                }
+            }
+            session.close_operation(op).await?;
+            Ok(bounds)
+        }
+        .await;
+        session.close().await;
+        result
+    }
+}
+
+async fn open_session(config: &HiveSourceConfig) -> Result<Session, HiveError> {
+    let mut session = Session::open(&config.connect).await?;
+    if config.connect.flavor == Flavor::Spark {
+        session.execute_and_close(SPARK_TIME_ZONE_SQL).await?;
+    }
+    Ok(session)
+}
+
+async fn describe_with(
+    session: &mut Session,
+    config: &HiveSourceConfig,
+) -> Result<Described, HiveError> {
+    let base = sql::base_select(&config.target);
+    let declared = match config.connect.flavor {
+        Flavor::Spark => Some(spark_declared_types(session, &base).await?),
+        Flavor::Impala => None,
+    };
+    let op = session.execute(&sql::schema_probe_sql(&base)).await?;
+    let metadata = session.result_schema(&op).await;
+    session.close_operation(op).await?;
+    let metadata = metadata?;
+    let plans = columns::plan_columns(
+        config.connect.flavor,
+        config.version,
+        &metadata,
+        declared.as_deref(),
+    )?;
+    let schema = Arc::new(columns::arrow_schema(
+        config.connect.flavor,
+        config.version,
+        &plans,
+    ));
+    Ok(Described { plans, schema })
+}
+
+/// Spark's own type names for the result columns (`DESCRIBE QUERY`), which tell what HS2
+/// metadata cannot (TIMESTAMP_NTZ travels as TIMESTAMP_TYPE).
+async fn spark_declared_types(session: &mut Session, base: &str) -> Result<Vec<String>, HiveError> {
+    let mut op = session.execute(&format!("DESCRIBE QUERY {base}")).await?;
+    let specs = [
+        ColumnSpec::new("col_name", ColumnKind::Utf8),
+        ColumnSpec::new("data_type", ColumnKind::Utf8),
+        ColumnSpec::new("comment", ColumnKind::Utf8),
+    ];
+    let mut types = Vec::new();
+    let fetched = async {
+        while let Some(set) = session.fetch(&mut op, 10_000, &specs).await? {
+            if let Some(a) = set.columns[1]
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>()
+            {
+                types.extend(a.iter().map(|v| v.unwrap_or_default().to_string()));
+            }
+        }
+        Ok::<_, HiveError>(())
+    }
+    .await;
+    session.close_operation(op).await?;
+    fetched?;
+    Ok(types)
+}
+
+#[async_trait]
+impl Source for HiveSource {
+    fn system(&self) -> &'static str {
+        HiveSource::system(self)
+    }
+
+    async fn schema(&self) -> Result<SchemaRef, SourceError> {
+        Ok(self.describe().await?.schema.clone())
+    }
+
+    async fn plan(&self, request: &ScanRequest) -> Result<Vec<Partition>, SourceError> {
+        let whole = || {
+            vec![Partition {
+                index: 0,
+                descriptor: PartitionDescriptor::Whole,
+                resume_from: None,
+            }]
+        };
+        let Some(p) = &self.config.partitioning else {
+            return Ok(whole());
+        };
+        if request.limit.is_some() {
+            // A limit over ranges would read up to limit × ranges rows; one query is exact.
+            return Ok(whole());
+        }
+        let bounds = match (&p.lower, &p.upper) {
+            (Some(l), Some(u)) => Some((l.clone(), u.clone())),
+            _ => {
+                let fetched = self
+                    .fetch_bounds(&p.column)
+                    .await
+                    .map_err(|e| self.error(e))?;
+                fetched.map(|(min, max)| {
+                    (
+                        p.lower.clone().unwrap_or(min),
+                        p.upper.clone().unwrap_or(max),
+                    )
+                })
+            }
+        };
+        let Some((lower, upper)) = bounds else {
+            return Ok(whole()); // no non-NULL values: one read takes everything
+        };
+        let n = p.partitions.unwrap_or(request.target_partitions).max(1);
+        let ranges = ranges::split(&p.column, &lower, &upper, n).map_err(|e| {
+            self.error(HiveError::Range {
+                source: Box::new(e),
+            })
+        })?;
+        Ok(ranges
+            .into_iter()
+            .enumerate()
+            .map(|(index, r)| Partition {
+                index,
+                descriptor: PartitionDescriptor::ValueRange {
+                    column: p.column.clone(),
+                    lower: r.lower,
+                    upper: r.upper,
+                    with_nulls: index == 0,
+                },
+                resume_from: None,
+            })
+            .collect())
+    }
+
+    fn open(
+        &self,
+        partition: &Partition,
+        request: &ScanRequest,
+        progress: PartitionProgress,
+    ) -> Result<PartitionStream, SourceError> {
+        let foreign = || SourceError::ForeignPartition {
+            system: self.system(),
+            index: partition.index,
+            descriptor: Box::new(partition.descriptor.clone()),
+        };
+        let range = match &partition.descriptor {
+            PartitionDescriptor::Whole => None,
+            PartitionDescriptor::ValueRange {
+                column,
+                lower,
+                upper,
+                with_nulls,
+            } if self
+                .config
+                .partitioning
+                .as_ref()
+                .is_some_and(|p| &p.column == column) =>
+            {
+                Some((column.clone(), lower.clone(), upper.clone(), *with_nulls))
+            }
+            _ => return Err(foreign()),
+        };
+        let scan = Scan {
+            config: self.config.clone(),
+            range,
+            projection: request.projection.clone(),
+            limit: request.limit,
+            batch_size: request.batch_size.max(1),
+            system: self.system(),
+            expected: self.described.get().map(|d| d.schema.clone()),
+        };
+        let stream = futures::stream::unfold(ScanState::Start(scan, progress), step);
+        Ok(stream.boxed())
+    }
+}
+
+/// One partition's read, as plain data until it is first polled.
+struct Scan {
+    config: Arc<HiveSourceConfig>,
+    range: Option<(String, Option<String>, Option<String>, bool)>,
+    projection: Option<Vec<usize>>,
+    limit: Option<usize>,
+    batch_size: usize,
+    system: &'static str,
+    /// The schema `schema()` returned, when it was asked first; the read must match it.
+    expected: Option<SchemaRef>,
+}
+
+struct Reading {
+    session: Session,
+    op: Operation,
+    plans: Vec<ColumnPlan>,
+    specs: Vec<ColumnSpec>,
+    schema: SchemaRef,
+    ready: VecDeque<RecordBatch>,
+    progress: PartitionProgress,
+    system: &'static str,
+    batch_size: usize,
+    fetch_rows: usize,
+}
+
+enum ScanState {
+    Start(Scan, PartitionProgress),
+    Reading(Box<Reading>),
+    Done,
+}
+
+async fn step(state: ScanState) -> Option<(Result<RecordBatch, SourceError>, ScanState)> {
+    match state {
+        ScanState::Done => None,
+        ScanState::Start(scan, progress) => {
+            let system = scan.system;
+            match start(scan, progress).await {
+                Ok(reading) => next(Box::new(reading)).await,
+                Err(e) => Some((
+                    Err(SourceError::Hive {
+                        system,
+                        source: Box::new(e),
+                    }),
+                    ScanState::Done,
+                )),
+            }
+        }
+        ScanState::Reading(reading) => next(reading).await,
+    }
+}
+
+async fn start(mut scan: Scan, progress: PartitionProgress) -> Result<Reading, HiveError> {
+    let config = scan.config.clone();
+    let config = config.as_ref();
+    let mut session = open_session(config).await?;
+    let base = sql::base_select(&config.target);
+    // Projection by name needs the column names, which the schema probe gives; the planner
+    // asks for the schema before it opens partitions, so this is normally known already.
+    if scan.expected.is_none() && scan.projection.is_some() {
+        scan.expected = Some(describe_with(&mut session, config).await?.schema);
+    }
+    let names: Option<Vec<String>> = match (&scan.projection, &scan.expected) {
+        (Some(p), Some(schema)) => Some(
+            p.iter()
+                .filter_map(|&i| schema.fields().get(i).map(|f| f.name().clone()))
+                .collect(),
+        ),
+        _ => None,
+    };
+    let columns: Option<Vec<&str>> = names
+        .as_ref()
+        .map(|n| n.iter().map(String::as_str).collect());
+    let range = scan
+        .range
+        .as_ref()
+        .map(|(column, lower, upper, with_nulls)| RangeFilter {
+            column,
+            lower: lower.as_deref(),
+            upper: upper.as_deref(),
+            with_nulls: *with_nulls,
+        });
+    let statement = sql::scan_sql(&base, columns.as_deref(), range.as_ref(), scan.limit);
+    let op = session.execute(&statement).await?;
+    let metadata = session.result_schema(&op).await?;
+    let plans = columns::plan_columns(config.connect.flavor, config.version, &metadata, None)?;
+    let mut schema = columns::arrow_schema(config.connect.flavor, config.version, &plans);
+    if let Some(expected) = &scan.expected {
+        let expected = match &scan.projection {
+            Some(p) => Arc::new(expected.project(p).map_err(|source| HiveError::Arrow {
+                column: "(projection)".into(),
+                source,
+            })?),
+            None => expected.clone(),
+        };
+        // Spark refines some types from DESCRIBE QUERY (TIMESTAMP_NTZ); keep the described
+        // schema when the wire carries the same columns.
+        if expected.fields().len() == schema.fields().len() {
+            schema = Schema::clone(&expected);
+        }
+    }
+    let specs = columns::wire_specs(&plans);
+    Ok(Reading {
+        session,
+        op,
+        plans,
+        specs,
+        schema: Arc::new(schema),
+        ready: VecDeque::new(),
+        progress,
+        system: scan.system,
+        batch_size: scan.batch_size,
+        fetch_rows: config.fetch_rows.max(1),
+    })
+}
+
+impl Reading {
+    /// Converts one decoded row set into the planned Arrow types and queues it in batches of
+    /// at most `batch_size` rows.
+    fn push(&mut self, wire: Vec<ArrayRef>, rows: usize) -> Result<(), SourceError> {
+        let system = self.system;
+        let columns = self
+            .plans
+            .iter()
+            .zip(&wire)
+            .map(|(plan, array)| columns::convert_column(plan, array))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| SourceError::Hive {
+                system,
+                source: Box::new(e.into()),
+            })?;
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
+        let batch = RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)
+            .map_err(|source| SourceError::Arrow {
+                system,
+                column: "(row set)".into(),
+                source,
+            })?;
+        let mut offset = 0;
+        while offset < rows {
+            let len = self.batch_size.min(rows - offset);
+            self.ready.push_back(batch.slice(offset, len));
+            offset += len;
+        }
+        Ok(())
+    }
+}
+
+async fn next(mut r: Box<Reading>) -> Option<(Result<RecordBatch, SourceError>, ScanState)> {
+    loop {
+        if let Some(batch) = r.ready.pop_front() {
+            r.progress.add_batch(batch.num_rows() as u64);
+            return Some((Ok(batch), ScanState::Reading(r)));
+        }
+        let fetched = r.session.fetch(&mut r.op, r.fetch_rows, &r.specs).await;
+        match fetched {
+            Ok(Some(set)) => {
+                let bytes: usize = set.columns.iter().map(|a| a.get_buffer_memory_size()).sum();
+                r.progress.add_bytes(bytes as u64);
+                if let Err(e) = r.push(set.columns, set.num_rows) {
+                    return Some((Err(e), ScanState::Done));
+                }
+            }
+            Ok(None) => {
+                let Reading {
+                    mut session,
+                    op,
+                    progress,
+                    ..
+                } = *r;
+                if let Err(e) = session.close_operation(op).await {
+                    // Every row has arrived; a failed close only leaves server-side state.
+                    tracing::warn!(error = %e, "HiveServer2: CloseOperation failed after the last row");
+                }
+                session.close().await;
+                progress.finish();
+                return None;
+            }
+            Err(e) => {
+                return Some((
+                    Err(SourceError::Hive {
+                        system: r.system,
+                        source: Box::new(e),
+                    }),
+                    ScanState::Done,
+                ));
+            }
+        }
+    }
+}
