@@ -717,10 +717,12 @@ fn plan_column(
             })?;
             kind.with_decimal(pu, su).map_err(bad)?
         }
-        None => kind.with_decimal(1, 0).map_err(|source| ColumnError::Arrow {
-            column: name.clone(),
-            source,
-        })?,
+        None => kind
+            .with_decimal(1, 0)
+            .map_err(|source| ColumnError::Arrow {
+                column: name.clone(),
+                source,
+            })?,
     };
     let wire = wire_kind(type_id);
     let convert = conversion(name, wire, interim, logical)?;
@@ -1023,8 +1025,7 @@ pub fn parse_timestamp(s: &[u8]) -> Option<i64> {
     if bad {
         return None;
     }
-    let seconds =
-        days * SECONDS_PER_DAY + i64::from(hour * 3600 + minute * 60 + second);
+    let seconds = days * SECONDS_PER_DAY + i64::from(hour * 3600 + minute * 60 + second);
     seconds
         .checked_mul(MICROS_PER_SECOND)?
         .checked_add(i64::from(micros))
@@ -1074,7 +1075,9 @@ fn push_digits(mut total: i128, digits: &[u8]) -> Option<i128> {
         let mut bad = false;
         let mut v = 0u64;
         for &b in chunk {
-            v = v.wrapping_mul(10).wrapping_add(u64::from(digit(b, &mut bad)));
+            v = v
+                .wrapping_mul(10)
+                .wrapping_add(u64::from(digit(b, &mut bad)));
         }
         if bad {
             return None;
@@ -1118,7 +1121,9 @@ pub fn parse_decimal256(s: &[u8], precision: u8, scale: i8) -> Option<i256> {
         if d > 9 {
             return None;
         }
-        v = v.checked_mul(ten)?.checked_add(i256::from_i128(i128::from(d)))?;
+        v = v
+            .checked_mul(ten)?
+            .checked_add(i256::from_i128(i128::from(d)))?;
     }
     let frac_len = i32::try_from(frac.len()).ok()?;
     if frac_len > i32::from(scale.max(0)) {

@@ -29,12 +29,7 @@
 
 use crate::types::{InterimKind as K, Loss, Mapping, TypeRow};
 
-const fn row(
-    source_types: &'static [&'static str],
-    v2: K,
-    v1: K,
-    loss: Option<Loss>,
-) -> TypeRow {
+const fn row(source_types: &'static [&'static str], v2: K, v1: K, loss: Option<Loss>) -> TypeRow {
     TypeRow {
         source_types,
         v2: Mapping::To(v2, loss),

@@ -32,11 +32,7 @@
 
 use crate::types::{InterimKind as K, Loss, Mapping, TypeRow};
 
-const fn row(
-    source_types: &'static [&'static str],
-    v2: Mapping,
-    v1: Mapping,
-) -> TypeRow {
+const fn row(source_types: &'static [&'static str], v2: Mapping, v1: Mapping) -> TypeRow {
     TypeRow {
         source_types,
         v2,

@@ -1,8 +1,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use arrow::array::{
-    Decimal128Array, Decimal256Array, Int8Array, Int16Array, StringArray,
-    TimestampMicrosecondArray,
+    Decimal128Array, Decimal256Array, Int8Array, Int16Array, StringArray, TimestampMicrosecondArray,
 };
 use arrow::buffer::{NullBuffer, OffsetBuffer};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -72,12 +71,7 @@ struct Case {
     loss_v1: Option<&'static str>,
 }
 
-const fn case(
-    hs2: TTypeId,
-    source_type: &'static str,
-    v2: &'static str,
-    v1: &'static str,
-) -> Case {
+const fn case(hs2: TTypeId, source_type: &'static str, v2: &'static str, v1: &'static str) -> Case {
     Case {
         hs2,
         qualifiers: &[],
@@ -155,17 +149,27 @@ fn impala_columns_map_as_the_docs_say() {
         case(T::String, "MAP(MAP<STRING,INT>)", "String", "String")
             .declared("MAP<STRING,INT>")
             .loss(JSON, JSON),
-        case(T::String, "STRUCT(struct<a:int,b:string>)", "String", "String")
-            .declared("struct<a:int,b:string>")
-            .loss(JSON, JSON),
+        case(
+            T::String,
+            "STRUCT(struct<a:int,b:string>)",
+            "String",
+            "String",
+        )
+        .declared("struct<a:int,b:string>")
+        .loss(JSON, JSON),
         case(T::BigInt, "BIGINT", "Int64", "Int64"),
         case(T::Boolean, "BOOLEAN", "Boolean", "Boolean"),
         case(T::Char, "CHAR(5)", "String", "String").q(&[("characterMaximumLength", 5)]),
         case(T::String, "STRING", "String", "String"),
-        case(T::Varchar, "VARCHAR(10)", "String", "String")
-            .q(&[("characterMaximumLength", 10)]),
+        case(T::Varchar, "VARCHAR(10)", "String", "String").q(&[("characterMaximumLength", 10)]),
         case(T::Date, "DATE", "DateTime", "DateTime"),
-        case(T::Decimal, "DECIMAL(18,3)", "Decimal(18,3)", "Decimal(18,3)").q(DEC),
+        case(
+            T::Decimal,
+            "DECIMAL(18,3)",
+            "Decimal(18,3)",
+            "Decimal(18,3)",
+        )
+        .q(DEC),
         case(T::Double, "DOUBLE", "Double", "Double"),
         case(T::Float, "FLOAT", "Single", "Single"),
         case(T::Int, "INT", "Int32", "Int32"),
@@ -243,8 +247,14 @@ fn conversions_follow_the_wire_and_the_interim_type() {
         conv(Flavor::Impala, V1, T::TinyInt, &[], None),
         Conversion::WidenInt8ToInt16
     );
-    assert_eq!(conv(Flavor::Impala, V2, T::TinyInt, &[], None), Conversion::None);
-    assert_eq!(conv(Flavor::Spark, V1, T::TinyInt, &[], None), Conversion::WidenInt8ToInt16);
+    assert_eq!(
+        conv(Flavor::Impala, V2, T::TinyInt, &[], None),
+        Conversion::None
+    );
+    assert_eq!(
+        conv(Flavor::Spark, V1, T::TinyInt, &[], None),
+        Conversion::WidenInt8ToInt16
+    );
     assert_eq!(
         conv(Flavor::Impala, V2, T::Timestamp, &[], None),
         Conversion::TimestampText {
@@ -349,7 +359,11 @@ fn types_outside_the_tables_are_refused_with_the_hs2_name() {
         (Flavor::Spark, TTypeId::Union, "UNION_TYPE"),
         (Flavor::Spark, TTypeId::UserDefined, "USER_DEFINED_TYPE"),
         (Flavor::Impala, TTypeId::Other(23), "type id 23"),
-        (Flavor::Impala, TTypeId::IntervalDayTime, "INTERVAL_DAY_TIME_TYPE"),
+        (
+            Flavor::Impala,
+            TTypeId::IntervalDayTime,
+            "INTERVAL_DAY_TIME_TYPE",
+        ),
         (Flavor::Impala, TTypeId::Null, "NULL_TYPE"),
     ] {
         let e = plan_one(flavor, V2, id, &[], None).unwrap_err();
@@ -409,7 +423,13 @@ fn declared_types_must_line_up() {
 #[test]
 fn decimal_parameters_come_from_qualifiers_then_declared_type() {
     use TTypeId::Decimal as D;
-    let p = plan_one(Flavor::Spark, V2, D, &[("precision", 9), ("scale", 2)], Some("decimal(20,5)"));
+    let p = plan_one(
+        Flavor::Spark,
+        V2,
+        D,
+        &[("precision", 9), ("scale", 2)],
+        Some("decimal(20,5)"),
+    );
     assert_eq!(p.unwrap().source_type(), "DecimalType(9,2)");
     let p = plan_one(Flavor::Spark, V2, D, &[], Some("decimal(20,5)")).unwrap();
     assert_eq!(p.column_type.interim.to_string(), "Decimal(20,5)");
@@ -443,7 +463,10 @@ fn schema_carries_the_mapping() {
     let plans = plan_columns(Flavor::Impala, V2, &s, Some(&declared)).unwrap();
     let schema = arrow_schema(Flavor::Impala, V2, &plans);
     assert_eq!(schema.metadata()[SOURCE_SYSTEM_KEY], "Impala");
-    assert_eq!(schema.metadata()[crate::types::CONNECTOR_VERSION_KEY], "2.0");
+    assert_eq!(
+        schema.metadata()[crate::types::CONNECTOR_VERSION_KEY],
+        "2.0"
+    );
     let ts = schema.field_with_name("ts").unwrap();
     assert_eq!(
         ts.data_type(),
@@ -500,7 +523,10 @@ fn timestamps_parse_at_the_edges() {
         ts("9999-12-31 23:59:59.999999999"),
         Some(253_402_300_799_999_999)
     );
-    assert_eq!(ts("2024-02-29 12:00:00"), Some(chrono_micros("2024-02-29 12:00:00")));
+    assert_eq!(
+        ts("2024-02-29 12:00:00"),
+        Some(chrono_micros("2024-02-29 12:00:00"))
+    );
     assert_eq!(ts("2000-02-29 00:00:00"), Some(951_782_400_000_000));
     assert_eq!(ts("2024-03-01T01:02:03"), ts("2024-03-01 01:02:03"));
     // Years past 9999 and before year 1, as Java prints them.
@@ -551,7 +577,12 @@ fn timestamps_agree_with_chrono_over_the_calendar() {
         let d = day.format("%Y-%m-%d").to_string();
         assert_eq!(
             parse_date(d.as_bytes()),
-            Some(day.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_micros()),
+            Some(
+                day.and_hms_opt(0, 0, 0)
+                    .unwrap()
+                    .and_utc()
+                    .timestamp_micros()
+            ),
             "{d}"
         );
         day += chrono::Duration::days(13);
@@ -606,7 +637,10 @@ fn dates_parse_and_refuse() {
     assert_eq!(parse_date(b"1970-01-02"), Some(86_400_000_000));
     assert_eq!(parse_date(b"0001-01-01"), Some(-62_135_596_800_000_000));
     assert_eq!(parse_date(b"9999-12-31"), Some(253_402_214_400_000_000));
-    assert_eq!(parse_date(b"2024-02-29"), Some(chrono_micros("2024-02-29 00:00:00")));
+    assert_eq!(
+        parse_date(b"2024-02-29"),
+        Some(chrono_micros("2024-02-29 00:00:00"))
+    );
     for s in [
         "",
         "2023-02-29",
@@ -644,7 +678,10 @@ fn decimal128_parses_exactly() {
         d("-1234567890123456789012345678.0123456789", 38, 10),
         Some(-12_345_678_901_234_567_890_123_456_780_123_456_789)
     );
-    assert_eq!(d("12345678901234567890.5", 38, 1), Some(123_456_789_012_345_678_905));
+    assert_eq!(
+        d("12345678901234567890.5", 38, 1),
+        Some(123_456_789_012_345_678_905)
+    );
     // Refused: more fraction digits than the scale, too many digits, not a number.
     for (s, p, sc) in [
         ("123.456", 5, 2),
@@ -696,7 +733,12 @@ fn decimal256_and_negative_scales() {
 // ---------------------------------------------------------------------------------------
 // Whole-column conversion
 
-fn plan_for(flavor: Flavor, version: ConnectorVersion, id: TTypeId, q: &[(&str, i32)]) -> ColumnPlan {
+fn plan_for(
+    flavor: Flavor,
+    version: ConnectorVersion,
+    id: TTypeId,
+    q: &[(&str, i32)],
+) -> ColumnPlan {
     let mut p = plan_one(flavor, version, id, q, None).unwrap();
     p.name = "col".to_owned();
     p
@@ -712,7 +754,10 @@ fn timestamp_column_converts_and_keeps_nulls() {
     ]));
     let out = convert_column(&plan, &wire).unwrap();
     assert_eq!(out.data_type(), &plan.data_type());
-    let out = out.as_any().downcast_ref::<TimestampMicrosecondArray>().unwrap();
+    let out = out
+        .as_any()
+        .downcast_ref::<TimestampMicrosecondArray>()
+        .unwrap();
     assert_eq!(out.timezone(), Some("UTC"));
     assert_eq!(out.value(0), chrono_micros("2024-01-01 00:00:00.123456"));
     assert!(out.is_null(1));
@@ -735,7 +780,10 @@ fn null_slots_hold_empty_strings_as_impala_sends_them() {
     let wire: ArrayRef = Arc::new(StringArray::new(offsets, values.into(), Some(nulls)));
     let plan = plan_for(Flavor::Spark, V2, TTypeId::Date, &[]);
     let out = convert_column(&plan, &wire).unwrap();
-    let out = out.as_any().downcast_ref::<TimestampMicrosecondArray>().unwrap();
+    let out = out
+        .as_any()
+        .downcast_ref::<TimestampMicrosecondArray>()
+        .unwrap();
     assert_eq!(out.null_count(), 2);
     assert_eq!(out.value(0), chrono_micros("2024-02-29 00:00:00"));
     assert_eq!(out.value(2), chrono_micros("2000-01-01 00:00:00"));
@@ -758,7 +806,10 @@ fn a_bad_value_names_column_row_and_value() {
             value,
             expected,
         } => {
-            assert_eq!((column.as_str(), row, value.as_str()), ("col", 3, "yesterday"));
+            assert_eq!(
+                (column.as_str(), row, value.as_str()),
+                ("col", 3, "yesterday")
+            );
             assert!(expected.contains("timestamp"), "{expected}");
         }
         e => panic!("{e}"),
@@ -803,7 +854,12 @@ fn decimal_columns_convert_to_decimal128_and_256() {
     let e = convert_column(&plan, &wire).unwrap_err();
     assert!(e.to_string().contains("DECIMAL(18,3)"), "{e}");
 
-    let plan = plan_for(Flavor::Spark, V2, TTypeId::Decimal, &[("precision", 60), ("scale", 2)]);
+    let plan = plan_for(
+        Flavor::Spark,
+        V2,
+        TTypeId::Decimal,
+        &[("precision", 60), ("scale", 2)],
+    );
     let wire: ArrayRef = Arc::new(StringArray::from(vec![Some("-12.5"), None]));
     let out = convert_column(&plan, &wire).unwrap();
     let out = out.as_any().downcast_ref::<Decimal256Array>().unwrap();
@@ -829,7 +885,14 @@ fn a_wire_array_of_another_type_is_refused() {
     let wire: ArrayRef = Arc::new(Int8Array::from(vec![1]));
     let e = convert_column(&plan, &wire).unwrap_err();
     assert!(
-        matches!(&e, ColumnError::WireType { expected: DataType::Utf8, found: DataType::Int8, .. }),
+        matches!(
+            &e,
+            ColumnError::WireType {
+                expected: DataType::Utf8,
+                found: DataType::Int8,
+                ..
+            }
+        ),
         "{e}"
     );
 }
