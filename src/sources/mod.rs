@@ -26,8 +26,10 @@
 //!   the same partition can later be reopened.
 
 pub mod hive;
+pub mod impala;
 pub mod predicate;
 pub mod progress;
+pub mod spark;
 pub mod synthetic;
 
 use std::fmt::Debug;

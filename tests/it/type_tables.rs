@@ -1,6 +1,6 @@
 //! Walks every row of every connector's type table.
 
-use quiver::types::{ConnectorVersion, InterimKind, Mapping, TypeRow, find_row};
+use quiver::types::{ConnectorVersion, InterimKind, Loss, Mapping, TypeRow, find_row};
 
 fn walk(table: &[TypeRow]) -> usize {
     let mut checked = 0;
@@ -55,5 +55,71 @@ fn synthetic_table_maps_one_source_type_to_each_interim_type() {
             "{} has no row",
             kind.name()
         );
+    }
+}
+
+#[test]
+fn impala_table_walks_and_matches_the_docs() {
+    use quiver::sources::impala::type_map::{EXTRA_TYPES, TYPE_TABLE};
+    assert_eq!(walk(TYPE_TABLE), TYPE_TABLE.len() * 2);
+    assert_eq!(walk(EXTRA_TYPES), EXTRA_TYPES.len() * 2);
+    // The docs' table has twelve rows; every Impala type maps in both versions.
+    assert_eq!(TYPE_TABLE.len(), 12);
+    let row = |name| find_row(TYPE_TABLE, name).unwrap();
+    assert_eq!(
+        row("TIMESTAMP").v2,
+        Mapping::To(InterimKind::DateTimeOffset, Some(Loss::SubMicrosecond))
+    );
+    assert_eq!(
+        row("TIMESTAMP").v1,
+        Mapping::To(InterimKind::DateTime, Some(Loss::SubMicrosecond))
+    );
+    assert_eq!(row("TINYINT").v2, Mapping::To(InterimKind::SByte, None));
+    assert_eq!(row("TINYINT").v1, Mapping::To(InterimKind::Int16, None));
+    for complex in ["ARRAY", "MAP", "STRUCT"] {
+        assert_eq!(
+            row(complex).mapping(ConnectorVersion::V1),
+            Mapping::To(InterimKind::String, Some(Loss::ComplexAsJsonText))
+        );
+    }
+    // Extras never shadow a documented row.
+    for extra in EXTRA_TYPES {
+        for name in extra.source_types {
+            assert!(find_row(TYPE_TABLE, name).is_none(), "{name}");
+        }
+    }
+}
+
+#[test]
+fn spark_table_walks_and_matches_the_docs() {
+    use quiver::sources::spark::type_map::{EXTRA_TYPES, TYPE_TABLE};
+    assert_eq!(walk(TYPE_TABLE), TYPE_TABLE.len() * 2);
+    assert_eq!(walk(EXTRA_TYPES), EXTRA_TYPES.len() * 2);
+    assert_eq!(TYPE_TABLE.len(), 15);
+    let row = |name| find_row(TYPE_TABLE, name).unwrap();
+    for interval in ["YearMonthIntervalType", "DayTimeIntervalType"] {
+        assert_eq!(
+            row(interval).v2,
+            Mapping::To(InterimKind::String, Some(Loss::IntervalAsText))
+        );
+        assert_eq!(row(interval).v1, Mapping::Unsupported("not supported"));
+    }
+    assert_eq!(row("ByteType").v1, Mapping::To(InterimKind::Int16, None));
+    assert_eq!(
+        row("TimestampType").v2,
+        Mapping::To(InterimKind::DateTimeOffset, None)
+    );
+    assert_eq!(
+        row("TimestampNTZType").v2,
+        Mapping::To(InterimKind::DateTime, None)
+    );
+    assert_eq!(
+        row("BinaryType").v1,
+        Mapping::To(InterimKind::ByteArray, None)
+    );
+    for extra in EXTRA_TYPES {
+        for name in extra.source_types {
+            assert!(find_row(TYPE_TABLE, name).is_none(), "{name}");
+        }
     }
 }

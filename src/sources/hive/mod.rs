@@ -34,6 +34,7 @@
 //! Every response carries a [`tcli::TStatus`]: SUCCESS, SUCCESS_WITH_INFO and (Impala)
 //! STILL_EXECUTING are not errors.
 
+pub mod columns;
 pub mod decode;
 pub mod options;
 pub mod ranges;
