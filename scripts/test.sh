@@ -19,15 +19,34 @@ if [ ! -x .tools/node_modules/.bin/azurite-blob ] || \
   npm install --prefix .tools --no-audit --no-fund --loglevel=error "azurite@$AZURITE_VERSION"
 fi
 
+# Real Spark Thrift Servers (pyspark from PyPI, Java 17) for the Spark tests, plus impyla as
+# the judge of our Impala-like test server. They start in the background while the code
+# builds; the tests wait for them below. Stopped when this script exits.
+echo "== starting Spark Thrift Servers in the background (log: .tools/spark-start.log)"
+mkdir -p .tools
+scripts/spark-servers.sh start >.tools/spark-start.log 2>&1 &
+spark_pid=$!
+log=$(mktemp)
+trap 'scripts/spark-servers.sh stop >/dev/null 2>&1 || true; rm -f "$log"' EXIT
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 
+echo "== building the tests"
+cargo test --all-targets --locked --no-run
+
+echo "== waiting for the Spark Thrift Servers"
+if ! wait "$spark_pid"; then
+  cat .tools/spark-start.log >&2
+  echo "the Spark Thrift Servers did not start; see above" >&2
+  exit 1
+fi
+tail -n 1 .tools/spark-start.log
+
 echo "== cargo test"
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
 set +e
 cargo test --all-targets --locked 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

@@ -173,6 +173,9 @@ pub enum HiveError {
         /// The feature.
         what: &'static str,
     },
+    /// A result column quiver cannot map or a value it cannot convert.
+    #[error("HiveServer2: {0}")]
+    Column(#[from] columns::ColumnError),
     /// Range partition bounds that cannot be split.
     #[error("HiveServer2: {source}")]
     Range {
