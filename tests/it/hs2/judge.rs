@@ -79,8 +79,7 @@ pub fn run_judge(server: &Hs2Server, sql: &str, args: &JudgeArgs) -> Result<Judg
     if !out.status.success() {
         let error = stderr
             .lines()
-            .filter(|l| l.starts_with("ERROR "))
-            .next_back()
+            .rfind(|l| l.starts_with("ERROR "))
             .map(str::to_owned)
             .unwrap_or_else(|| format!("judge failed ({}): {stderr}", out.status));
         return Err(error);

@@ -464,3 +464,21 @@ fn raw_row_based_below_v6_and_late_eos() {
     assert_eq!(server.open_operations(), 0);
     assert_eq!(server.open_sessions(), 1);
 }
+
+#[tokio::test]
+async fn server_starts_and_stops_inside_an_async_test() {
+    let server = Hs2Server::start(ServerConfig::serving(impala_all_types(1, 1)));
+    let addr = server.addr();
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    assert!(
+        server
+            .wait_until_clean_async(Duration::from_millis(50))
+            .await
+    );
+    drop(server); // must not panic inside a runtime
+    drop(stream);
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "stopped"
+    );
+}

@@ -6,8 +6,8 @@
 //! STILL_EXECUTING with no rows. Faults are injected per [`Fault`].
 //!
 //! The server runs on its own Tokio runtime in a background thread, so tests may block
-//! (run a subprocess, use a sync client) while it serves. Dropping it stops it and closes
-//! every connection.
+//! (run a subprocess, use a sync client) while it serves, sync or async. Dropping it stops
+//! the runtime and returns once the listener and every connection are closed.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -330,7 +330,8 @@ pub struct Hs2Server {
     addr: SocketAddr,
     shared: Arc<Shared>,
     tls: Option<TlsMaterial>,
-    runtime: Option<tokio::runtime::Runtime>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Hs2Server {
@@ -338,12 +339,6 @@ impl Hs2Server {
     pub fn start(config: ServerConfig) -> Hs2Server {
         let tls = config.tls.as_ref().map(TlsMaterial::new);
         let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("hs2-test-server")
-            .enable_all()
-            .build()
-            .expect("test server runtime");
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         std_listener.set_nonblocking(true).expect("nonblocking");
         let addr = std_listener.local_addr().expect("local addr");
@@ -353,7 +348,7 @@ impl Hs2Server {
             next_id: AtomicU64::new(1),
         });
         let accept_shared = shared.clone();
-        runtime.spawn(async move {
+        let accept = async move {
             let listener = TcpListener::from_std(std_listener).expect("tokio listener");
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
@@ -380,12 +375,31 @@ impl Hs2Server {
                     }
                 });
             }
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("hs2-test-server")
+            .enable_all()
+            .build()
+            .expect("test server runtime");
+        let thread = std::thread::spawn(move || {
+            runtime.block_on(async move {
+                tokio::select! {
+                    _ = stopped => {}
+                    _ = accept => {}
+                }
+            });
+            // Dropping the runtime here, outside any async context, cancels every
+            // connection task and closes its socket before `Drop` returns.
+            drop(runtime);
         });
         Hs2Server {
             addr,
             shared,
             tls,
-            runtime: Some(runtime),
+            stop: Some(stop),
+            thread: Some(thread),
         }
     }
 
@@ -475,12 +489,30 @@ impl Hs2Server {
     }
 }
 
+impl Hs2Server {
+    /// [`Hs2Server::wait_until_clean`] for async tests: sleeps with Tokio, so a
+    /// current-thread runtime keeps running the client's background cleanup meanwhile.
+    pub async fn wait_until_clean_async(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.open_sessions() == 0 && self.open_operations() == 0 {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
 impl Drop for Hs2Server {
     fn drop(&mut self) {
-        if let Some(rt) = self.runtime.take() {
-            // Drops every task (listener and connections), closing their sockets; allowed
-            // inside an async context, unlike a blocking shutdown.
-            rt.shutdown_background();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
 }
