@@ -6,5 +6,6 @@ mod backpressure;
 mod cli;
 mod config;
 mod copy_parquet;
+mod hs2;
 mod support;
 mod type_tables;
