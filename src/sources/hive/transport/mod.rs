@@ -275,3 +275,6 @@ pub(crate) fn transport_name(mode: &TransportMode) -> String {
     }
 }
 
+
+#[cfg(test)]
+pub(crate) mod test_util;

@@ -183,8 +183,14 @@ impl HiveCertVerifier {
         {
             return Ok(());
         }
-        if !self.allow_self_signed || !intermediates.is_empty() || !is_self_signed(end_entity) {
+        let self_signed = intermediates.is_empty() && is_self_signed(end_entity);
+        if !self_signed {
             return Err(chain_error);
+        }
+        if !self.allow_self_signed {
+            // Whatever WebPKI tripped over first (e.g. a CA flag on the leaf), the problem
+            // is that nobody vouches for this certificate.
+            return Err(CertificateError::UnknownIssuer.into());
         }
         let mut own = RootCertStore::empty();
         if own.add(end_entity.clone().into_owned()).is_err() {
@@ -343,7 +349,11 @@ pub(crate) fn rustls_advice(error: &(dyn std::error::Error + 'static)) -> Option
         if let Some(r) = e.downcast_ref::<rustls::Error>() {
             return Some(advice_for(r));
         }
-        current = e.source();
+        // `io::Error::source` skips the wrapped error itself; look inside.
+        current = match e.downcast_ref::<io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
     }
     None
 }
@@ -383,7 +393,248 @@ fn advice_for(error: &rustls::Error) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpListener;
+
     use super::*;
+    use crate::sources::hive::options::TransportMode;
+    use crate::sources::hive::transport::Transport;
+    use crate::sources::hive::transport::test_util::{message, options, read_raw_message};
+
+    /// A certificate and its key.
+    struct Identity {
+        cert: rcgen::Certificate,
+        key: rcgen::KeyPair,
+    }
+
+    /// A CA and a `localhost` server certificate it signed.
+    fn ca_and_server() -> (Identity, Identity) {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "quiver test CA");
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        let cert = params.signed_by(&key, &issuer).unwrap();
+        let ca_key = rcgen::KeyPair::generate().unwrap(); // unused by the server
+        (
+            Identity {
+                cert: ca_cert,
+                key: ca_key,
+            },
+            Identity { cert, key },
+        )
+    }
+
+    /// A self-signed `localhost` certificate, optionally marked as a CA (as `openssl req
+    /// -x509` does).
+    fn self_signed(ca: bool) -> Identity {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        if ca {
+            params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        }
+        let cert = params.self_signed(&key).unwrap();
+        Identity { cert, key }
+    }
+
+    /// A TLS server on 127.0.0.1 presenting `id` that answers each raw request with a
+    /// fixed message.
+    async fn tls_server(id: &Identity) -> u16 {
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![id.cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(id.key.serialize_der().into()),
+        )
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let mut buf = Vec::new();
+                    while read_raw_message(&mut tls, &mut buf).await.is_some() {
+                        if tls.write_all(&message(1, 100)).await.is_err() {
+                            return;
+                        }
+                        let _ = tls.flush().await;
+                    }
+                });
+            }
+        });
+        port
+    }
+
+    fn pem_file(dir: &tempfile::TempDir, name: &str, cert: &rcgen::Certificate) -> PathBuf {
+        let path = dir.path().join(name);
+        std::fs::write(&path, cert.pem()).unwrap();
+        path
+    }
+
+    /// Connects over raw TLS to `host` and makes one call.
+    async fn try_call(port: u16, host: &str, tls: TlsOptions) -> Result<(), String> {
+        let mut opts = options(port, TransportMode::Raw);
+        opts.host = host.to_owned();
+        opts.tls = Some(tls);
+        let mut t = Transport::connect(&opts).await.map_err(|e| e.to_string())?;
+        let reply = t.call(&message(1, 10)).await.map_err(|e| e.to_string())?;
+        assert_eq!(&reply[..], &message(1, 100)[..]);
+        Ok(())
+    }
+
+    fn no_system() -> TlsOptions {
+        TlsOptions {
+            use_system_trust_store: false,
+            ..TlsOptions::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn trust_comes_from_trusted_cert_path() {
+        let (ca, server) = ca_and_server();
+        let port = tls_server(&server).await;
+        let dir = tempfile::tempdir().unwrap();
+
+        let e = try_call(port, "localhost", no_system()).await.unwrap_err();
+        assert!(
+            e.contains("TLS handshake failed")
+                && e.contains(&format!("localhost:{port}"))
+                && e.contains("trustedCertPath"),
+            "{e}"
+        );
+        // The system store does not know the test CA either.
+        let e = try_call(port, "localhost", TlsOptions::default())
+            .await
+            .unwrap_err();
+        assert!(e.contains("TLS handshake failed"), "{e}");
+
+        let trusted = TlsOptions {
+            trusted_cert_path: Some(pem_file(&dir, "ca.pem", &ca.cert)),
+            ..no_system()
+        };
+        try_call(port, "localhost", trusted.clone()).await.unwrap();
+        // With the system store as well.
+        let both = TlsOptions {
+            use_system_trust_store: true,
+            ..trusted
+        };
+        try_call(port, "localhost", both).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn host_name_mismatch_only_with_allow_host_name_mismatch() {
+        let (ca, server) = ca_and_server();
+        let port = tls_server(&server).await;
+        let dir = tempfile::tempdir().unwrap();
+        let trusted = TlsOptions {
+            trusted_cert_path: Some(pem_file(&dir, "ca.pem", &ca.cert)),
+            ..no_system()
+        };
+        // The certificate names `localhost`, not 127.0.0.1.
+        let e = try_call(port, "127.0.0.1", trusted.clone())
+            .await
+            .unwrap_err();
+        assert!(e.contains("allowHostNameCNMismatch"), "{e}");
+        let relaxed = TlsOptions {
+            allow_host_name_mismatch: true,
+            ..trusted
+        };
+        try_call(port, "127.0.0.1", relaxed.clone()).await.unwrap();
+        // The relaxation does not extend to trust.
+        let untrusted = TlsOptions {
+            trusted_cert_path: None,
+            ..relaxed
+        };
+        let e = try_call(port, "127.0.0.1", untrusted).await.unwrap_err();
+        assert!(e.contains("trustedCertPath"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn self_signed_only_with_allow_self_signed() {
+        for ca_flag in [false, true] {
+            let id = self_signed(ca_flag);
+            let port = tls_server(&id).await;
+            let e = try_call(port, "localhost", no_system()).await.unwrap_err();
+            assert!(e.contains("allowSelfSignedServerCert"), "{e}");
+            let allowed = TlsOptions {
+                allow_self_signed: true,
+                ..no_system()
+            };
+            try_call(port, "localhost", allowed.clone()).await.unwrap();
+            // Still checks the name.
+            let e = try_call(port, "127.0.0.1", allowed.clone())
+                .await
+                .unwrap_err();
+            assert!(e.contains("allowHostNameCNMismatch"), "{e}");
+            try_call(
+                port,
+                "127.0.0.1",
+                TlsOptions {
+                    allow_host_name_mismatch: true,
+                    ..allowed
+                },
+            )
+            .await
+            .unwrap();
+            // A self-signed certificate listed in trustedCertPath is trusted as is.
+            let dir = tempfile::tempdir().unwrap();
+            let listed = TlsOptions {
+                trusted_cert_path: Some(pem_file(&dir, "server.pem", &id.cert)),
+                ..no_system()
+            };
+            try_call(port, "localhost", listed).await.unwrap();
+        }
+        // A CA-signed certificate is not "self-signed".
+        let (_ca, server) = ca_and_server();
+        let port = tls_server(&server).await;
+        let allowed = TlsOptions {
+            allow_self_signed: true,
+            ..no_system()
+        };
+        assert!(try_call(port, "localhost", allowed).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn verification_off_accepts_anything() {
+        let id = self_signed(false);
+        let port = tls_server(&id).await;
+        let off = TlsOptions {
+            verify_certificate: false,
+            ..no_system()
+        };
+        try_call(port, "127.0.0.1", off).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn tls_client_against_a_plain_server() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+        });
+        let e = try_call(port, "127.0.0.1", no_system()).await.unwrap_err();
+        assert!(e.contains("TLS handshake failed") && e.contains("enableSsl"), "{e}");
+    }
 
     #[test]
     fn der_names_of_generated_certificates() {
