@@ -107,8 +107,7 @@ impl BinaryTransport {
     ) -> Result<BinaryTransport, TransportError> {
         let address = opts.address();
         let timeout = opts.connect_timeout;
-        match tokio::time::timeout(timeout, Self::connect_inner(opts, tls, address.clone())).await
-        {
+        match tokio::time::timeout(timeout, Self::connect_inner(opts, tls, address.clone())).await {
             Ok(r) => r,
             Err(source) => Err(TransportError::Timeout {
                 address,
@@ -137,29 +136,30 @@ impl BinaryTransport {
             })?;
         // Requests are written whole; don't let Nagle hold back their tails.
         let _ = tcp.set_nodelay(true);
-        let stream: Box<dyn Stream> = match tls {
-            None => Box::new(tcp),
-            Some(config) => {
-                let name = ServerName::try_from(opts.host.clone()).map_err(|e| {
-                    TransportError::Config {
-                        what: format!(
-                            "'{}' is neither a DNS name nor an IP address usable for TLS",
-                            opts.host
-                        ),
-                        source: io::Error::new(io::ErrorKind::InvalidInput, e),
-                    }
-                })?;
-                let connector = tokio_rustls::TlsConnector::from(config);
-                let tls = connector.connect(name, tcp).await.map_err(|source| {
-                    TransportError::Tls {
-                        address: address.clone(),
-                        advice: super::tls::advice(&source),
-                        source,
-                    }
-                })?;
-                Box::new(tls)
-            }
-        };
+        let stream: Box<dyn Stream> =
+            match tls {
+                None => Box::new(tcp),
+                Some(config) => {
+                    let name = ServerName::try_from(opts.host.clone()).map_err(|e| {
+                        TransportError::Config {
+                            what: format!(
+                                "'{}' is neither a DNS name nor an IP address usable for TLS",
+                                opts.host
+                            ),
+                            source: io::Error::new(io::ErrorKind::InvalidInput, e),
+                        }
+                    })?;
+                    let connector = tokio_rustls::TlsConnector::from(config);
+                    let tls = connector.connect(name, tcp).await.map_err(|source| {
+                        TransportError::Tls {
+                            address: address.clone(),
+                            advice: super::tls::advice(&source),
+                            source,
+                        }
+                    })?;
+                    Box::new(tls)
+                }
+            };
         let framing = match opts.transport {
             TransportMode::SaslPlain => Framing::Sasl,
             _ => Framing::Raw,
@@ -323,9 +323,11 @@ impl BinaryTransport {
             }
             if grown {
                 // Wait briefly; if the server has paused, the reply may be complete.
-                let read =
-                    tokio::time::timeout(SCAN_WHEN_IDLE, read_some(&mut self.stream, &mut self.buf))
-                        .await;
+                let read = tokio::time::timeout(
+                    SCAN_WHEN_IDLE,
+                    read_some(&mut self.stream, &mut self.buf),
+                )
+                .await;
                 match read {
                     Ok(r) => self.after_read(r)?,
                     Err(_) => {

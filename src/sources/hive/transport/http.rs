@@ -98,13 +98,12 @@ impl HttpTransport {
         })?;
         let (user, password) = login(opts.credentials.as_ref());
         let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-        let mut authorization =
-            HeaderValue::from_str(&format!("Basic {token}")).map_err(|e| {
-                TransportError::Config {
-                    what: "the user name or password cannot be sent in an HTTP header".to_owned(),
-                    source: std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
-                }
-            })?;
+        let mut authorization = HeaderValue::from_str(&format!("Basic {token}")).map_err(|e| {
+            TransportError::Config {
+                what: "the user name or password cannot be sent in an HTTP header".to_owned(),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
+            }
+        })?;
         authorization.set_sensitive(true);
         let cookies = Arc::new(ResettableJar::default());
         let mut builder = reqwest::Client::builder()

@@ -275,6 +275,5 @@ pub(crate) fn transport_name(mode: &TransportMode) -> String {
     }
 }
 
-
 #[cfg(test)]
 pub(crate) mod test_util;

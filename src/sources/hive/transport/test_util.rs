@@ -43,7 +43,9 @@ pub(crate) fn message(seq: i32, size: usize) -> Vec<u8> {
 /// A valid message made of many small items (a configuration map with `n` entries), the
 /// worst case for the raw reader's structure walk.
 pub(crate) fn many_items_message(seq: i32, n: usize) -> Vec<u8> {
-    let configuration = (0..n).map(|i| (format!("k{i:08}"), "v".to_owned())).collect();
+    let configuration = (0..n)
+        .map(|i| (format!("k{i:08}"), "v".to_owned()))
+        .collect();
     encode_call(
         seq,
         &TExecuteStatementReq {

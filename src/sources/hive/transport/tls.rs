@@ -33,7 +33,9 @@ use rustls::client::{verify_server_cert_signed_by_trust_anchor, verify_server_na
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 
 use super::TransportError;
 use crate::sources::hive::options::TlsOptions;
@@ -633,7 +635,10 @@ mod tests {
             let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
         });
         let e = try_call(port, "127.0.0.1", no_system()).await.unwrap_err();
-        assert!(e.contains("TLS handshake failed") && e.contains("enableSsl"), "{e}");
+        assert!(
+            e.contains("TLS handshake failed") && e.contains("enableSsl"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -670,7 +675,10 @@ mod tests {
             ..TlsOptions::default()
         };
         let e = client_config(&opts, "h").unwrap_err().to_string();
-        assert!(e.contains("missing.pem") && e.contains("trustedCertPath"), "{e}");
+        assert!(
+            e.contains("missing.pem") && e.contains("trustedCertPath"),
+            "{e}"
+        );
 
         let empty = dir.path().join("empty.pem");
         std::fs::write(&empty, "no certificates here\n").unwrap();
@@ -680,7 +688,9 @@ mod tests {
         };
         let e = client_config(&opts, "h").unwrap_err().to_string();
         assert!(
-            e.contains("empty.pem") && e.contains("trustedCertPath") && e.contains("no certificate"),
+            e.contains("empty.pem")
+                && e.contains("trustedCertPath")
+                && e.contains("no certificate"),
             "{e}"
         );
     }

@@ -252,8 +252,7 @@ async fn sasl_plain_defaults_for_missing_credentials() {
 #[tokio::test]
 async fn sasl_bad_and_error_are_auth_errors_with_the_server_message() {
     for status in [sasl_status::BAD, sasl_status::ERROR] {
-        let (port, _server) =
-            sasl_server(status, "Error validating the login", Vec::new()).await;
+        let (port, _server) = sasl_server(status, "Error validating the login", Vec::new()).await;
         let e = Transport::connect(&with_credentials(port, "alice", Some("wrong-pw")))
             .await
             .unwrap_err();

@@ -110,7 +110,10 @@ async fn http_server(respond: Responder) -> (u16, Arc<Mutex<Vec<Request>>>) {
     (port, seen)
 }
 
-fn http_options(port: u16, user: Option<(&str, &str)>) -> crate::sources::hive::options::ConnectOptions {
+fn http_options(
+    port: u16,
+    user: Option<(&str, &str)>,
+) -> crate::sources::hive::options::ConnectOptions {
     let mut o = options(
         port,
         TransportMode::Http {
@@ -160,7 +163,10 @@ async fn basic_auth_on_every_request_and_cookies_come_back() {
     assert_eq!(seen.len(), 2);
     for r in &seen {
         assert_eq!(r.request_line, "POST /cliservice HTTP/1.1");
-        assert_eq!(r.header("authorization"), Some(basic("alice", "pw").as_str()));
+        assert_eq!(
+            r.header("authorization"),
+            Some(basic("alice", "pw").as_str())
+        );
         assert_eq!(r.header("content-type"), Some("application/x-thrift"));
         assert_eq!(r.header("accept"), Some("application/x-thrift"));
         assert_eq!(r.body, request);
@@ -185,8 +191,10 @@ async fn anonymous_basic_header_without_credentials() {
 
 #[tokio::test]
 async fn unauthorized_is_an_auth_error_without_secrets() {
-    let (port, seen) =
-        http_server(Arc::new(|_, _| response("401 Unauthorized", &[], b"denied"))).await;
+    let (port, seen) = http_server(Arc::new(|_, _| {
+        response("401 Unauthorized", &[], b"denied")
+    }))
+    .await;
     let mut t = Transport::connect(&http_options(port, Some(("alice", "hunter2"))))
         .await
         .unwrap();
@@ -222,7 +230,10 @@ async fn unauthorized_with_cookies_is_retried_once_without_them() {
     assert_eq!(seen.len(), 3);
     assert_eq!(seen[1].header("cookie"), Some("impala.auth=stale"));
     assert_eq!(seen[2].header("cookie"), None);
-    assert_eq!(seen[2].header("authorization"), Some(basic("u", "p").as_str()));
+    assert_eq!(
+        seen[2].header("authorization"),
+        Some(basic("u", "p").as_str())
+    );
 }
 
 #[tokio::test]
