@@ -615,6 +615,128 @@ mod tests {
         assert!(try_call(port, "localhost", allowed).await.is_err());
     }
 
+    /// An HTTPS server presenting `id` that answers every POST with a fixed message.
+    async fn https_server(id: &Identity) -> u16 {
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![id.cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(id.key.serialize_der().into()),
+        )
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    use tokio::io::AsyncReadExt;
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let mut buf = Vec::new();
+                    loop {
+                        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                            let mut chunk = [0u8; 4096];
+                            match tls.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                            continue;
+                        };
+                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .map_or(0, |v| v.trim().parse().unwrap());
+                        while buf.len() < end + 4 + len {
+                            let mut chunk = [0u8; 4096];
+                            match tls.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        buf.drain(..end + 4 + len);
+                        let body = message(1, 100);
+                        let mut out =
+                            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len())
+                                .into_bytes();
+                        out.extend_from_slice(&body);
+                        if tls.write_all(&out).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn https_uses_the_same_trust_settings() {
+        let (ca, server) = ca_and_server();
+        let port = https_server(&server).await;
+        let dir = tempfile::tempdir().unwrap();
+        let http = |host: &str, tls: TlsOptions| {
+            let mut opts = options(
+                port,
+                TransportMode::Http {
+                    path: "/cliservice".to_owned(),
+                },
+            );
+            opts.host = host.to_owned();
+            opts.tls = Some(tls);
+            opts
+        };
+        let e = Transport::connect(&http("localhost", no_system()))
+            .await
+            .unwrap()
+            .call(&message(1, 10))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(&format!("https://localhost:{port}/cliservice"))
+                && e.contains("trustedCertPath"),
+            "{e}"
+        );
+        let trusted = TlsOptions {
+            trusted_cert_path: Some(pem_file(&dir, "ca.pem", &ca.cert)),
+            ..no_system()
+        };
+        let mut t = Transport::connect(&http("localhost", trusted.clone()))
+            .await
+            .unwrap();
+        assert_eq!(
+            &t.call(&message(1, 10)).await.unwrap()[..],
+            &message(1, 100)[..]
+        );
+        let e = Transport::connect(&http("127.0.0.1", trusted.clone()))
+            .await
+            .unwrap()
+            .call(&message(1, 10))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("allowHostNameCNMismatch"), "{e}");
+        let relaxed = TlsOptions {
+            allow_host_name_mismatch: true,
+            ..trusted
+        };
+        let mut t = Transport::connect(&http("127.0.0.1", relaxed))
+            .await
+            .unwrap();
+        t.call(&message(1, 10)).await.unwrap();
+    }
+
     #[tokio::test]
     async fn verification_off_accepts_anything() {
         let id = self_signed(false);
