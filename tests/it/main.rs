@@ -7,5 +7,7 @@ mod cli;
 mod config;
 mod copy_parquet;
 mod hs2;
+mod impala;
+mod spark;
 mod support;
 mod type_tables;

@@ -3,8 +3,11 @@
 //! # Layers
 //!
 //! ```text
-//!   transport   TCP / TLS, NOSASL (raw) | SASL PLAIN + 4-byte frames | HTTP POST   (later)
-//!       │  whole Thrift messages as bytes (decode::complete_message_len splits a raw stream)
+//!   client      Session / Operation: OpenSession … CloseSession, polling, end of data,
+//!       │       cleanup of dropped sessions
+//!       ▼
+//!   transport   TCP / TLS, NOSASL (raw) | SASL PLAIN + 4-byte frames | HTTP POST
+//!       │  whole Thrift messages as bytes (a structure walk splits a raw stream)
 //!       ▼
 //!   tcli        hand-written TCLIService structs for the control RPCs
 //!       │       (OpenSession … CloseSession), read/written through the `thrift` crate
@@ -13,8 +16,8 @@
 //!               raw TBinaryProtocol bytes: no per-cell objects, no thrift crate for payloads
 //! ```
 //!
-//! Only [`tcli`] and [`decode`] exist so far; the network client, the transports, the
-//! HS2 type mapping and the [`Source`](super::Source) implementation build on them.
+//! The HS2 type mapping and the [`Source`](super::Source) implementation build on
+//! [`client`].
 //!
 //! # RPC flow (notes `hiveserver2.md` §2.3)
 //!
@@ -34,12 +37,15 @@
 //! Every response carries a [`tcli::TStatus`]: SUCCESS, SUCCESS_WITH_INFO and (Impala)
 //! STILL_EXECUTING are not errors.
 
+pub mod client;
 pub mod columns;
 pub mod decode;
 pub mod options;
 pub mod ranges;
+pub mod source;
 pub mod sql;
 pub mod tcli;
+pub mod transport;
 
 use thrift::ApplicationErrorKind;
 
@@ -181,6 +187,58 @@ pub enum HiveError {
     Range {
         /// What is wrong with the bounds.
         source: Box<ranges::RangeError>,
+    },
+    /// The transport failed (connect, TLS, authentication, I/O, timeout, framing).
+    #[error(transparent)]
+    Transport(#[from] transport::TransportError),
+    /// An RPC failed: its reply could not be decoded or its `TStatus` is an error.
+    #[error("HiveServer2 at {address}: {rpc} failed: {source}")]
+    Rpc {
+        /// `host:port` or the URL.
+        address: String,
+        /// The RPC.
+        rpc: &'static str,
+        /// What went wrong.
+        source: Box<HiveError>,
+    },
+    /// The server refused or failed the statement (ExecuteStatement error status or
+    /// ERROR_STATE).
+    #[error(
+        "HiveServer2 at {address}: the statement failed{}{}: {message}. Statement: {statement}",
+        sql_state.as_deref().map(|s| format!(" (SQLSTATE {s})")).unwrap_or_default(),
+        error_code.map(|c| format!(" (error code {c})")).unwrap_or_default()
+    )]
+    Query {
+        /// `host:port` or the URL.
+        address: String,
+        /// The statement's first 200 characters.
+        statement: String,
+        /// The server's message.
+        message: String,
+        /// The SQL state, if sent.
+        sql_state: Option<String>,
+        /// The server's error code, if sent.
+        error_code: Option<i32>,
+    },
+    /// The operation ended in a state other than FINISHED or ERROR.
+    #[error(
+        "HiveServer2 at {address}: the statement ended in state {state:?} instead of \
+         finishing (cancelled, closed or timed out on the server, e.g. by an administrator or \
+         a query timeout). Statement: {statement}"
+    )]
+    OperationState {
+        /// `host:port` or the URL.
+        address: String,
+        /// The statement's first 200 characters.
+        statement: String,
+        /// The final state.
+        state: tcli::TOperationState,
+    },
+    /// The session was already closed.
+    #[error("HiveServer2 at {address}: the session is closed")]
+    SessionClosed {
+        /// `host:port` or the URL.
+        address: String,
     },
     /// Arrow refused the buffers built for a column.
     #[error("HiveServer2: cannot build column '{column}': {source}")]

@@ -17,7 +17,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow::array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow::datatypes::{Schema, SchemaRef};
 use async_trait::async_trait;
 use futures::StreamExt;
@@ -41,7 +41,6 @@ const SPARK_TIME_ZONE_SQL: &str = "SET spark.sql.session.timeZone=UTC";
 /// What [`HiveSource::schema`] learned from the server.
 #[derive(Debug)]
 struct Described {
-    plans: Vec<ColumnPlan>,
     schema: SchemaRef,
 }
 
@@ -84,7 +83,7 @@ impl HiveSource {
                 let config = &self.config;
                 let mut session = open_session(config).await?;
                 let result = describe_with(&mut session, config).await;
-                session.close().await;
+                close_quietly(session).await;
                 result
             })
             .await
@@ -119,8 +118,17 @@ impl HiveSource {
             Ok(bounds)
         }
         .await;
-        session.close().await;
+        close_quietly(session).await;
         result
+    }
+}
+
+/// Ends a session whose work is done; a failure to close only leaves server-side state
+/// behind, which the server's idle timeout reclaims, so it is logged, not returned.
+async fn close_quietly(session: Session) {
+    let address = session.address().to_string();
+    if let Err(e) = session.close().await {
+        tracing::warn!(%address, error = %e, "HiveServer2: CloseSession failed");
     }
 }
 
@@ -141,8 +149,8 @@ async fn describe_with(
         Flavor::Spark => Some(spark_declared_types(session, &base).await?),
         Flavor::Impala => None,
     };
-    let op = session.execute(&sql::schema_probe_sql(&base)).await?;
-    let metadata = session.result_schema(&op).await;
+    let mut op = session.execute(&sql::schema_probe_sql(&base)).await?;
+    let metadata = session.result_schema(&mut op).await;
     session.close_operation(op).await?;
     let metadata = metadata?;
     let plans = columns::plan_columns(
@@ -156,7 +164,7 @@ async fn describe_with(
         config.version,
         &plans,
     ));
-    Ok(Described { plans, schema })
+    Ok(Described { schema })
 }
 
 /// Spark's own type names for the result columns (`DESCRIBE QUERY`), which tell what HS2
@@ -316,6 +324,8 @@ struct Reading {
     system: &'static str,
     batch_size: usize,
     fetch_rows: usize,
+    /// `session.bytes_received()` when progress was last told.
+    bytes_seen: u64,
 }
 
 enum ScanState {
@@ -375,8 +385,8 @@ async fn start(mut scan: Scan, progress: PartitionProgress) -> Result<Reading, H
             with_nulls: *with_nulls,
         });
     let statement = sql::scan_sql(&base, columns.as_deref(), range.as_ref(), scan.limit);
-    let op = session.execute(&statement).await?;
-    let metadata = session.result_schema(&op).await?;
+    let mut op = session.execute(&statement).await?;
+    let metadata = session.result_schema(&mut op).await?;
     let plans = columns::plan_columns(config.connect.flavor, config.version, &metadata, None)?;
     let mut schema = columns::arrow_schema(config.connect.flavor, config.version, &plans);
     if let Some(expected) = &scan.expected {
@@ -405,6 +415,7 @@ async fn start(mut scan: Scan, progress: PartitionProgress) -> Result<Reading, H
         system: scan.system,
         batch_size: scan.batch_size,
         fetch_rows: config.fetch_rows.max(1),
+        bytes_seen: 0,
     })
 }
 
@@ -449,8 +460,9 @@ async fn next(mut r: Box<Reading>) -> Option<(Result<RecordBatch, SourceError>, 
         let fetched = r.session.fetch(&mut r.op, r.fetch_rows, &r.specs).await;
         match fetched {
             Ok(Some(set)) => {
-                let bytes: usize = set.columns.iter().map(|a| a.get_buffer_memory_size()).sum();
-                r.progress.add_bytes(bytes as u64);
+                let received = r.session.bytes_received();
+                r.progress.add_bytes(received.saturating_sub(r.bytes_seen));
+                r.bytes_seen = received;
                 if let Err(e) = r.push(set.columns, set.num_rows) {
                     return Some((Err(e), ScanState::Done));
                 }
@@ -466,7 +478,7 @@ async fn next(mut r: Box<Reading>) -> Option<(Result<RecordBatch, SourceError>, 
                     // Every row has arrived; a failed close only leaves server-side state.
                     tracing::warn!(error = %e, "HiveServer2: CloseOperation failed after the last row");
                 }
-                session.close().await;
+                close_quietly(session).await;
                 progress.finish();
                 return None;
             }
