@@ -240,7 +240,7 @@ async fn row_based_results_below_v6_and_a_hesitant_server_give_the_same_rows() {
         running_polls: 4,
         still_executing_fetches: 3,
     });
-    config.max_batch_rows = Some(17);
+    config.max_batch_rows = 17;
     let server = Hs2Server::start(config);
     let (_, batch, _) = read_all(&source(connect(&server, false, false), ConnectorVersion::V2), 1)
         .await
@@ -281,7 +281,7 @@ async fn copy_to_parquet(src: HiveSource, name: &str) -> (Result<(), String>, Ve
 async fn a_connection_dropped_mid_fetch_fails_the_copy_and_leaves_no_file() {
     let mut config = ServerConfig::serving(impala_all_types(2000, 5))
         .with_fault(Fault::DropMidFetch { after_fetches: 2 });
-    config.max_batch_rows = Some(200);
+    config.max_batch_rows = 200;
     let server = Hs2Server::start(config);
     let address = format!("127.0.0.1:{}", server.port());
     let (result, files) =
@@ -332,7 +332,7 @@ async fn a_dropped_read_cancels_and_closes_everything_on_the_server() {
         running_polls: 0,
         still_executing_fetches: 0,
     });
-    config.max_batch_rows = Some(100);
+    config.max_batch_rows = 100;
     let server = Hs2Server::start(config);
     let src = source(connect(&server, false, false), ConnectorVersion::V2);
     src.schema().await.unwrap();

@@ -330,7 +330,7 @@ impl Session {
                     } => HiveError::Query {
                         address: self.address.clone(),
                         statement: excerpt(statement),
-                        message,
+                        message: server_message(&message),
                         sql_state,
                         error_code,
                     },
@@ -400,7 +400,7 @@ impl Session {
                     message: status
                         .error_message
                         .filter(|m| !m.is_empty())
-                        .unwrap_or_else(|| "(the server sent no message)".to_owned()),
+                        .map_or_else(|| "(the server sent no message)".to_owned(), |m| server_message(&m)),
                     sql_state: status.sql_state,
                     error_code: status.error_code,
                 }),
@@ -689,6 +689,13 @@ impl Drop for Session {
             ),
         }
     }
+}
+
+/// A server error message without the Java stack trace Spark and Hive append to it (each
+/// `\n\tat …` frame and `Caused by:` chain); the first lines say what went wrong.
+fn server_message(message: &str) -> String {
+    let head = message.split("\n\tat ").next().unwrap_or(message);
+    head.trim_end().to_owned()
 }
 
 #[cfg(test)]

@@ -182,6 +182,19 @@ pub enum HiveError {
     /// A result column quiver cannot map or a value it cannot convert.
     #[error("HiveServer2: {0}")]
     Column(#[from] columns::ColumnError),
+    /// The result of a read does not have the columns its description had (the table or
+    /// the query's inputs changed between planning and reading).
+    #[error(
+        "HiveServer2: the read returned other columns than the schema described \
+         ({found} instead of {expected}, or other types); the table changed while the copy \
+         was planned: run it again"
+    )]
+    SchemaChanged {
+        /// Columns described.
+        expected: usize,
+        /// Columns the read returned.
+        found: usize,
+    },
     /// Range partition bounds that cannot be split.
     #[error("HiveServer2: {source}")]
     Range {

@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
-use arrow::datatypes::{Schema, SchemaRef};
+use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use futures::StreamExt;
 use tokio::sync::OnceCell;
@@ -39,10 +39,12 @@ use crate::sources::{
 const SPARK_TIME_ZONE_SQL: &str = "SET spark.sql.session.timeZone=UTC";
 
 /// What [`HiveSource::schema`] learned from the server.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Described {
+    plans: Vec<ColumnPlan>,
     schema: SchemaRef,
 }
+
 
 /// An Impala or Spark table or query, read over HiveServer2.
 #[derive(Debug)]
@@ -164,7 +166,7 @@ async fn describe_with(
         config.version,
         &plans,
     ));
-    Ok(Described { schema })
+    Ok(Described { plans, schema })
 }
 
 /// Spark's own type names for the result columns (`DESCRIBE QUERY`), which tell what HS2
@@ -294,7 +296,7 @@ impl Source for HiveSource {
             limit: request.limit,
             batch_size: request.batch_size.max(1),
             system: self.system(),
-            expected: self.described.get().map(|d| d.schema.clone()),
+            expected: self.described.get().cloned(),
         };
         let stream = futures::stream::unfold(ScanState::Start(scan, progress), step);
         Ok(stream.boxed())
@@ -309,8 +311,8 @@ struct Scan {
     limit: Option<usize>,
     batch_size: usize,
     system: &'static str,
-    /// The schema `schema()` returned, when it was asked first; the read must match it.
-    expected: Option<SchemaRef>,
+    /// What `schema()` found, when it was asked first; the read must match it.
+    expected: Option<Described>,
 }
 
 struct Reading {
@@ -361,20 +363,26 @@ async fn start(mut scan: Scan, progress: PartitionProgress) -> Result<Reading, H
     let base = sql::base_select(&config.target);
     // Projection by name needs the column names, which the schema probe gives; the planner
     // asks for the schema before it opens partitions, so this is normally known already.
-    if scan.expected.is_none() && scan.projection.is_some() {
-        scan.expected = Some(describe_with(&mut session, config).await?.schema);
-    }
-    let names: Option<Vec<String>> = match (&scan.projection, &scan.expected) {
-        (Some(p), Some(schema)) => Some(
-            p.iter()
-                .filter_map(|&i| schema.fields().get(i).map(|f| f.name().clone()))
-                .collect(),
-        ),
-        _ => None,
+    // The column names (for a projection) and Spark's declared types (DESCRIBE QUERY) come
+    // from describing the read; the planner normally did that already.
+    let expected = match scan.expected.take() {
+        Some(d) => d,
+        None => describe_with(&mut session, config).await?,
     };
-    let columns: Option<Vec<&str>> = names
-        .as_ref()
-        .map(|n| n.iter().map(String::as_str).collect());
+    let wanted: Vec<usize> = match &scan.projection {
+        Some(p) => p.clone(),
+        None => (0..expected.plans.len()).collect(),
+    };
+    let mut expected_plans = Vec::with_capacity(wanted.len());
+    for &i in &wanted {
+        let plan = expected.plans.get(i).ok_or(HiveError::SchemaChanged {
+            expected: expected.plans.len(),
+            found: i + 1,
+        })?;
+        expected_plans.push(plan.clone());
+    }
+    let names: Vec<&str> = expected_plans.iter().map(|p| p.name.as_str()).collect();
+    let columns = scan.projection.is_some().then_some(names.as_slice());
     let range = scan
         .range
         .as_ref()
@@ -384,25 +392,22 @@ async fn start(mut scan: Scan, progress: PartitionProgress) -> Result<Reading, H
             upper: upper.as_deref(),
             with_nulls: *with_nulls,
         });
-    let statement = sql::scan_sql(&base, columns.as_deref(), range.as_ref(), scan.limit);
+    let statement = sql::scan_sql(&base, columns, range.as_ref(), scan.limit);
     let mut op = session.execute(&statement).await?;
     let metadata = session.result_schema(&mut op).await?;
-    let plans = columns::plan_columns(config.connect.flavor, config.version, &metadata, None)?;
-    let mut schema = columns::arrow_schema(config.connect.flavor, config.version, &plans);
-    if let Some(expected) = &scan.expected {
-        let expected = match &scan.projection {
-            Some(p) => Arc::new(expected.project(p).map_err(|source| HiveError::Arrow {
-                column: "(projection)".into(),
-                source,
-            })?),
-            None => expected.clone(),
-        };
-        // Spark refines some types from DESCRIBE QUERY (TIMESTAMP_NTZ); keep the described
-        // schema when the wire carries the same columns.
-        if expected.fields().len() == schema.fields().len() {
-            schema = Schema::clone(&expected);
-        }
+    let found = columns::plan_columns(config.connect.flavor, config.version, &metadata, None)?;
+    // The read must carry the columns that were described, on the same wire carriers; the
+    // described plans are the refined ones (Spark's TIMESTAMP_NTZ, CHAR/VARCHAR).
+    if found.len() != expected_plans.len()
+        || found.iter().zip(&expected_plans).any(|(f, e)| f.wire != e.wire)
+    {
+        return Err(HiveError::SchemaChanged {
+            expected: expected_plans.len(),
+            found: found.len(),
+        });
     }
+    let plans = expected_plans;
+    let schema = columns::arrow_schema(config.connect.flavor, config.version, &plans);
     let specs = columns::wire_specs(&plans);
     Ok(Reading {
         session,
