@@ -1,0 +1,275 @@
+//! `ImpalaSource` and `SparkSource`: a Copy or Lookup activity's source settings for the
+//! HiveServer2 connectors.
+//!
+//! ADF documents only `query` (which overrides the dataset's table). quiver adds parallel
+//! range reads shaped like ADF's SQL sources (Azure SQL, SQL Server, ...):
+//!
+//! ```json
+//! "source": {
+//!     "type": "SparkSource",
+//!     "partitionOption": "DynamicRange",
+//!     "partitionSettings": {
+//!         "partitionColumnName": "id",
+//!         "partitionLowerBound": 1,
+//!         "partitionUpperBound": "1000000"
+//!     }
+//! }
+//! ```
+//!
+//! `partitionOption` is `None` (the default) or `DynamicRange`; `DynamicRange` needs
+//! `partitionColumnName`, and takes the bounds when given (the source asks the server for
+//! `min`/`max` otherwise). The number of ranges follows the activity's `parallelCopies`.
+//!
+//! Bounds end up inside SQL, so they are checked and rendered here: a JSON number, or a
+//! string holding a number (`-12`, `3.5`, `1e6`) or a date (`yyyy-MM-dd`, optionally with
+//! ` HH:mm:ss` and up to 9 fractional digits). Numbers are rendered as written, dates as
+//! quoted string literals (`'2024-01-31 12:00:00'`). Anything else is rejected, so a bound
+//! can never inject SQL.
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+use super::error::ConfigError;
+use super::json::Node;
+use super::pipeline::CopySource;
+use crate::sources::hive::options::RangePartitioning;
+
+/// The accepted `partitionOption` values.
+pub const PARTITION_OPTIONS: &[&str] = &["None", "DynamicRange"];
+
+/// A validated `ImpalaSource` / `SparkSource`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HiveCopySource {
+    /// `query`, which overrides the dataset's table.
+    pub query: Option<String>,
+    /// `partitionOption: DynamicRange` with its `partitionSettings`.
+    pub partitioning: Option<RangePartitioning>,
+}
+
+/// Reads and checks an `ImpalaSource`/`SparkSource` (its `type` was checked against the
+/// dataset by `config::load`).
+pub fn parse_hive_source(source: &CopySource) -> Result<HiveCopySource, ConfigError> {
+    let node = source.raw.node();
+    let query = match node.field("query") {
+        None => None,
+        Some(q) => {
+            let text = q.as_str()?;
+            if text.trim().is_empty() {
+                return Err(q.invalid(
+                    text,
+                    "the query is empty; write a query, or remove query to read the dataset's table",
+                    &[],
+                ));
+            }
+            Some(text.to_string())
+        }
+    };
+    let partitioning = parse_partitioning(&node)?;
+    node.warn_unknown_keys(&["type", "query", "partitionOption", "partitionSettings"]);
+    Ok(HiveCopySource {
+        query,
+        partitioning,
+    })
+}
+
+fn parse_partitioning(source: &Node<'_>) -> Result<Option<RangePartitioning>, ConfigError> {
+    let dynamic = match source.field("partitionOption") {
+        None => false,
+        Some(node) => match node.as_str()? {
+            "None" => false,
+            "DynamicRange" => true,
+            "PhysicalPartitionsOfTable" => {
+                return Err(node.invalid(
+                    "PhysicalPartitionsOfTable",
+                    "Impala and Spark sources cannot read physical partitions; use DynamicRange over a numeric or date column",
+                    PARTITION_OPTIONS,
+                ));
+            }
+            other => {
+                return Err(node.invalid(
+                    other,
+                    "unknown partition option (values are case-sensitive)",
+                    PARTITION_OPTIONS,
+                ));
+            }
+        },
+    };
+    let settings = source.opt_object("partitionSettings")?;
+    if !dynamic {
+        if settings.is_some() {
+            tracing::warn!(
+                "{}: {} is ignored because partitionOption is not DynamicRange",
+                source.file.display(),
+                source.key_path("partitionSettings")
+            );
+        }
+        return Ok(None);
+    }
+    let Some(settings) = settings else {
+        return Err(source.missing(
+            "partitionSettings",
+            "an object with partitionColumnName (and optionally partitionLowerBound and partitionUpperBound) for DynamicRange",
+        ));
+    };
+    let column = settings.req_str("partitionColumnName")?;
+    if column.trim().is_empty() {
+        let node = settings.req("partitionColumnName", "a column name")?;
+        return Err(node.invalid(column, "must name a numeric or date column", &[]));
+    }
+    let lower = settings
+        .field("partitionLowerBound")
+        .map(|n| bound(&n))
+        .transpose()?;
+    let upper_node = settings.field("partitionUpperBound");
+    let upper = upper_node.as_ref().map(bound).transpose()?;
+    if let (Some(l), Some(u), Some(node)) = (&lower, &upper, &upper_node) {
+        check_order(node, l, u)?;
+    }
+    settings.warn_unknown_keys(&[
+        "partitionColumnName",
+        "partitionLowerBound",
+        "partitionUpperBound",
+    ]);
+    Ok(Some(RangePartitioning {
+        column: column.to_string(),
+        partitions: None,
+        lower: lower.map(|b| b.literal),
+        upper: upper.map(|b| b.literal),
+    }))
+}
+
+/// A checked bound: its SQL literal and a value to compare with the other bound.
+#[derive(Debug, Clone, PartialEq)]
+struct Bound {
+    literal: String,
+    value: BoundValue,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum BoundValue {
+    Number(f64),
+    Date(NaiveDateTime),
+}
+
+const BOUND_HELP: &str = "a partition bound must be a number (e.g. 100 or \"-3.5\") or a date \"yyyy-MM-dd\" or \"yyyy-MM-dd HH:mm:ss\"";
+
+fn bound(node: &Node<'_>) -> Result<Bound, ConfigError> {
+    match node.value {
+        serde_json::Value::Number(n) => {
+            let literal = n.to_string();
+            let value = n.as_f64().unwrap_or(f64::NAN);
+            Ok(Bound {
+                literal,
+                value: BoundValue::Number(value),
+            })
+        }
+        serde_json::Value::String(_) => {
+            let raw = node.as_str()?;
+            let text = raw.trim();
+            if is_number(text) {
+                let value = text.parse::<f64>().unwrap_or(f64::NAN);
+                return Ok(Bound {
+                    literal: text.to_string(),
+                    value: BoundValue::Number(value),
+                });
+            }
+            if let Some(value) = parse_date(text) {
+                // The accepted forms contain only digits, '-', ':', '.' and one blank, so
+                // quoting cannot be escaped.
+                return Ok(Bound {
+                    literal: format!("'{text}'"),
+                    value: BoundValue::Date(value),
+                });
+            }
+            Err(node.invalid(raw, BOUND_HELP, &[]))
+        }
+        _ => Err(node.wrong_type("a number, or a string holding a number or a date")),
+    }
+}
+
+/// `[+-]digits[.digits][e[+-]digits]` (or `.digits`), the forms both Impala and Spark SQL
+/// read as numeric literals.
+fn is_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if matches!(b.first(), Some(b'+' | b'-')) {
+        i += 1;
+    }
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - start
+    };
+    let int = digits(&mut i);
+    let mut frac = 0;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        frac = digits(&mut i);
+    }
+    if int + frac == 0 {
+        return false;
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// `yyyy-MM-dd`, or `yyyy-MM-dd HH:mm:ss[.f{1,9}]`, a real calendar date and time.
+fn parse_date(s: &str) -> Option<NaiveDateTime> {
+    let shape_ok = s.len() >= 10
+        && s.bytes().enumerate().all(|(i, c)| match i {
+            4 | 7 => c == b'-',
+            10 => c == b' ',
+            13 | 16 => c == b':',
+            19 => c == b'.',
+            _ => c.is_ascii_digit(),
+        });
+    if !shape_ok {
+        return None;
+    }
+    match s.len() {
+        10 => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0)),
+        19 => NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok(),
+        21..=29 => NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").ok(),
+        _ => None,
+    }
+}
+
+/// Checks that `lower <= upper`; `upper_node` is where errors point.
+fn check_order(upper_node: &Node<'_>, lower: &Bound, upper: &Bound) -> Result<(), ConfigError> {
+    let in_order = match (&lower.value, &upper.value) {
+        (BoundValue::Number(l), BoundValue::Number(u)) => l <= u,
+        (BoundValue::Date(l), BoundValue::Date(u)) => l <= u,
+        _ => {
+            return Err(upper_node.invalid(
+                &upper.literal,
+                format!(
+                    "partitionLowerBound ({}) and partitionUpperBound ({}) must both be numbers or both be dates",
+                    lower.literal, upper.literal
+                ),
+                &[],
+            ));
+        }
+    };
+    if !in_order {
+        return Err(upper_node.invalid(
+            &upper.literal,
+            format!(
+                "partitionUpperBound is below partitionLowerBound ({}); swap them",
+                lower.literal
+            ),
+            &[],
+        ));
+    }
+    Ok(())
+}
