@@ -613,4 +613,79 @@ mod tests {
             Err(ConfigError::UnknownType { allowed, .. }) if allowed == LOCATION_TYPES
         ));
     }
+
+    fn hive_ds(kind: &str, tp: serde_json::Value) -> Result<HiveDataset, ConfigError> {
+        let d = ds(json!({"name": "t", "properties": {"type": kind,
+            "linkedServiceName": {"referenceName": "ls"}, "typeProperties": tp}}))?;
+        match d.kind {
+            DatasetKind::Impala(h) | DatasetKind::Spark(h) => Ok(h),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    fn table(schema: Option<&str>, table: &str) -> Option<HiveTable> {
+        Some(HiveTable {
+            schema: schema.map(str::to_string),
+            table: table.to_string(),
+        })
+    }
+
+    #[test]
+    fn hive_schema_and_table() {
+        let h = hive_ds("ImpalaObject", json!({"schema": "sales", "table": "orders"})).unwrap();
+        assert_eq!(h.table, table(Some("sales"), "orders"));
+        assert_eq!(
+            h.table.unwrap().read_target(),
+            ReadTarget::Table {
+                schema: Some("sales".into()),
+                table: "orders".into()
+            }
+        );
+        let h = hive_ds("SparkObject", json!({"table": "a.b"})).unwrap();
+        assert_eq!(h.table, table(None, "a.b"), "table is taken literally");
+        assert_eq!(hive_ds("SparkObject", json!({})).unwrap().table, None);
+        let d = ds(json!({"name": "t", "properties": {"type": "SparkObject",
+            "linkedServiceName": {"referenceName": "ls"}}}))
+        .unwrap();
+        assert!(matches!(d.kind, DatasetKind::Spark(HiveDataset { table: None })));
+        assert!(matches!(
+            hive_ds("SparkObject", json!({"schema": "s"})),
+            Err(ConfigError::Missing { ref path, .. }) if path == "$.properties.typeProperties.table"
+        ));
+        assert!(matches!(
+            hive_ds("SparkObject", json!({"table": " "})),
+            Err(ConfigError::InvalidValue { ref path, .. }) if path == "$.properties.typeProperties.table"
+        ));
+    }
+
+    #[test]
+    fn hive_legacy_table_name() {
+        let h = hive_ds("ImpalaObject", json!({"tableName": "sales.orders"})).unwrap();
+        assert_eq!(h.table, table(Some("sales"), "orders"));
+        let h = hive_ds("ImpalaObject", json!({"tableName": "orders"})).unwrap();
+        assert_eq!(h.table, table(None, "orders"));
+        let h = hive_ds("SparkObject", json!({"tableName": "`my.db`.`odd``name`"})).unwrap();
+        assert_eq!(h.table, table(Some("my.db"), "odd`name"));
+        let h = hive_ds("SparkObject", json!({"tableName": " db . t "})).unwrap();
+        assert_eq!(h.table, table(Some("db"), "t"));
+
+        for bad in ["a.b.c", "a.", ".b", "`a", "`a`b", "a`b", ""] {
+            match hive_ds("SparkObject", json!({"tableName": bad})) {
+                Err(ConfigError::InvalidValue { path, value, .. }) => {
+                    assert_eq!(path, "$.properties.typeProperties.tableName");
+                    assert_eq!(value, bad);
+                }
+                other => panic!("{bad:?}: unexpected {other:?}"),
+            }
+        }
+        // Not both forms at once.
+        match hive_ds("ImpalaObject", json!({"tableName": "s.t", "table": "t"})).unwrap_err() {
+            ConfigError::InvalidValue { path, reason, .. } => {
+                assert_eq!(path, "$.properties.typeProperties.tableName");
+                assert!(reason.contains("keep only schema and table"), "{reason}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
 }

@@ -273,3 +273,141 @@ fn check_order(upper_node: &Node<'_>, lower: &Bound, upper: &Bound) -> Result<()
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::origin::RawProperties;
+    use serde_json::{Value, json};
+    use std::path::Path;
+
+    fn source(v: Value) -> Result<HiveCopySource, ConfigError> {
+        let node = Node::at(&v, Path::new("p.json"), "$.source");
+        let raw = RawProperties::from_node(Some(&node), node.origin());
+        let src = CopySource {
+            kind: "ImpalaSource".into(),
+            query: node.opt_str("query")?.map(str::to_string),
+            raw,
+        };
+        parse_hive_source(&src)
+    }
+
+    fn range(v: Value) -> Result<Option<RangePartitioning>, ConfigError> {
+        source(json!({"type": "SparkSource", "partitionOption": "DynamicRange", "partitionSettings": v}))
+            .map(|s| s.partitioning)
+    }
+
+    fn invalid_at(e: ConfigError, at: &str) -> String {
+        match e {
+            ConfigError::InvalidValue { path, reason, .. } => {
+                assert_eq!(path, at, "{reason}");
+                reason
+            }
+            other => panic!("expected InvalidValue at {at}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn query_and_defaults() {
+        let s = source(json!({"type": "ImpalaSource"})).unwrap();
+        assert_eq!(s, HiveCopySource { query: None, partitioning: None });
+        let s = source(json!({"type": "ImpalaSource", "query": "select 1", "partitionOption": "None"})).unwrap();
+        assert_eq!(s.query.as_deref(), Some("select 1"));
+        assert_eq!(s.partitioning, None);
+        invalid_at(source(json!({"type": "ImpalaSource", "query": "  "})).unwrap_err(), "$.source.query");
+    }
+
+    #[test]
+    fn dynamic_range() {
+        let p = range(json!({"partitionColumnName": "id"})).unwrap().unwrap();
+        assert_eq!(
+            p,
+            RangePartitioning { column: "id".into(), partitions: None, lower: None, upper: None }
+        );
+        let p = range(json!({"partitionColumnName": "id", "partitionLowerBound": -5, "partitionUpperBound": "1e6"}))
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.lower.as_deref(), Some("-5"));
+        assert_eq!(p.upper.as_deref(), Some("1e6"));
+        let p = range(json!({"partitionColumnName": "x", "partitionLowerBound": 0.5, "partitionUpperBound": " 2.25 "}))
+            .unwrap()
+            .unwrap();
+        assert_eq!((p.lower.as_deref(), p.upper.as_deref()), (Some("0.5"), Some("2.25")));
+        let p = range(json!({"partitionColumnName": "d", "partitionLowerBound": "2024-01-01",
+            "partitionUpperBound": "2024-12-31 23:59:59.123456789"}))
+        .unwrap()
+        .unwrap();
+        assert_eq!(p.lower.as_deref(), Some("'2024-01-01'"));
+        assert_eq!(p.upper.as_deref(), Some("'2024-12-31 23:59:59.123456789'"));
+        // One bound only: the other is fetched.
+        let p = range(json!({"partitionColumnName": "d", "partitionUpperBound": "2024-02-29"}))
+            .unwrap()
+            .unwrap();
+        assert_eq!((p.lower, p.upper.as_deref()), (None, Some("'2024-02-29'")));
+    }
+
+    #[test]
+    fn dynamic_range_errors() {
+        assert!(matches!(
+            source(json!({"type": "SparkSource", "partitionOption": "DynamicRange"})),
+            Err(ConfigError::Missing { ref path, .. }) if path == "$.source.partitionSettings"
+        ));
+        assert!(matches!(
+            range(json!({"partitionLowerBound": 1})),
+            Err(ConfigError::Missing { ref path, .. }) if path == "$.source.partitionSettings.partitionColumnName"
+        ));
+        let e = source(json!({"type": "SparkSource", "partitionOption": "PhysicalPartitionsOfTable"})).unwrap_err();
+        invalid_at(e, "$.source.partitionOption");
+        match source(json!({"type": "SparkSource", "partitionOption": "dynamicrange"})).unwrap_err() {
+            ConfigError::InvalidValue { allowed, .. } => assert_eq!(allowed, PARTITION_OPTIONS),
+            other => panic!("unexpected {other:?}"),
+        }
+        // Injection attempts and other non-literals.
+        for bad in [
+            "1; DROP TABLE t",
+            "1 OR 1=1",
+            "'2024-01-01'",
+            "2024-01-01' OR '1'='1",
+            "2024-02-30",
+            "2024-1-1",
+            "2024-01-01T00:00:00",
+            "2024-01-01 25:00:00",
+            "0x10",
+            "1e",
+            "",
+            "NaN",
+        ] {
+            let e = range(json!({"partitionColumnName": "c", "partitionLowerBound": bad})).unwrap_err();
+            let reason = invalid_at(e, "$.source.partitionSettings.partitionLowerBound");
+            assert!(reason.contains("must be a number"), "{bad}: {reason}");
+        }
+        assert!(matches!(
+            range(json!({"partitionColumnName": "c", "partitionUpperBound": true})),
+            Err(ConfigError::WrongType { ref path, .. }) if path == "$.source.partitionSettings.partitionUpperBound"
+        ));
+        let e = range(json!({"partitionColumnName": "c", "partitionLowerBound": 10, "partitionUpperBound": 2})).unwrap_err();
+        assert!(invalid_at(e, "$.source.partitionSettings.partitionUpperBound").contains("swap"));
+        let e = range(json!({"partitionColumnName": "c", "partitionLowerBound": "2024-02-01",
+            "partitionUpperBound": "2024-01-31 23:00:00"})).unwrap_err();
+        invalid_at(e, "$.source.partitionSettings.partitionUpperBound");
+        let e = range(json!({"partitionColumnName": "c", "partitionLowerBound": 1, "partitionUpperBound": "2024-01-01"})).unwrap_err();
+        assert!(invalid_at(e, "$.source.partitionSettings.partitionUpperBound").contains("both be numbers"));
+        let e = range(json!({"partitionColumnName": " "})).unwrap_err();
+        invalid_at(e, "$.source.partitionSettings.partitionColumnName");
+    }
+
+    #[test]
+    fn number_and_date_shapes() {
+        for ok in ["0", "-1", "+2", "3.", ".5", "1.5e-3", "12E+4", "007"] {
+            assert!(is_number(ok), "{ok}");
+        }
+        for bad in ["", "-", ".", "1e", "1.2.3", "1,5", " 1", "inf", "1_000"] {
+            assert!(!is_number(bad), "{bad}");
+        }
+        assert!(parse_date("2024-02-29").is_some());
+        assert!(parse_date("2023-02-29").is_none());
+        assert!(parse_date("2024-01-01 00:00:00.5").is_some());
+        assert!(parse_date("2024-01-01 00:00:00.").is_none());
+        assert!(parse_date("2024-01-01 00:00:00.1234567890").is_none());
+    }
+}
