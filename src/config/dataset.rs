@@ -346,9 +346,8 @@ fn parse_hive(tp: Option<&Node<'_>>) -> Result<HiveDataset, ConfigError> {
                 &[],
             ));
         }
-        let (schema, table) = split_table_name(legacy).map_err(|reason| {
-            legacy_node.invalid(legacy, reason, &[])
-        })?;
+        let (schema, table) =
+            split_table_name(legacy).map_err(|reason| legacy_node.invalid(legacy, reason, &[]))?;
         return Ok(HiveDataset {
             table: Some(HiveTable { schema, table }),
         });
@@ -632,7 +631,11 @@ mod tests {
 
     #[test]
     fn hive_schema_and_table() {
-        let h = hive_ds("ImpalaObject", json!({"schema": "sales", "table": "orders"})).unwrap();
+        let h = hive_ds(
+            "ImpalaObject",
+            json!({"schema": "sales", "table": "orders"}),
+        )
+        .unwrap();
         assert_eq!(h.table, table(Some("sales"), "orders"));
         assert_eq!(
             h.table.unwrap().read_target(),
@@ -647,7 +650,10 @@ mod tests {
         let d = ds(json!({"name": "t", "properties": {"type": "SparkObject",
             "linkedServiceName": {"referenceName": "ls"}}}))
         .unwrap();
-        assert!(matches!(d.kind, DatasetKind::Spark(HiveDataset { table: None })));
+        assert!(matches!(
+            d.kind,
+            DatasetKind::Spark(HiveDataset { table: None })
+        ));
         assert!(matches!(
             hive_ds("SparkObject", json!({"schema": "s"})),
             Err(ConfigError::Missing { ref path, .. }) if path == "$.properties.typeProperties.table"
@@ -687,5 +693,4 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
     }
-
 }

@@ -310,19 +310,37 @@ mod tests {
     #[test]
     fn query_and_defaults() {
         let s = source(json!({"type": "ImpalaSource"})).unwrap();
-        assert_eq!(s, HiveCopySource { query: None, partitioning: None });
-        let s = source(json!({"type": "ImpalaSource", "query": "select 1", "partitionOption": "None"})).unwrap();
+        assert_eq!(
+            s,
+            HiveCopySource {
+                query: None,
+                partitioning: None
+            }
+        );
+        let s =
+            source(json!({"type": "ImpalaSource", "query": "select 1", "partitionOption": "None"}))
+                .unwrap();
         assert_eq!(s.query.as_deref(), Some("select 1"));
         assert_eq!(s.partitioning, None);
-        invalid_at(source(json!({"type": "ImpalaSource", "query": "  "})).unwrap_err(), "$.source.query");
+        invalid_at(
+            source(json!({"type": "ImpalaSource", "query": "  "})).unwrap_err(),
+            "$.source.query",
+        );
     }
 
     #[test]
     fn dynamic_range() {
-        let p = range(json!({"partitionColumnName": "id"})).unwrap().unwrap();
+        let p = range(json!({"partitionColumnName": "id"}))
+            .unwrap()
+            .unwrap();
         assert_eq!(
             p,
-            RangePartitioning { column: "id".into(), partitions: None, lower: None, upper: None }
+            RangePartitioning {
+                column: "id".into(),
+                partitions: None,
+                lower: None,
+                upper: None
+            }
         );
         let p = range(json!({"partitionColumnName": "id", "partitionLowerBound": -5, "partitionUpperBound": "1e6"}))
             .unwrap()
@@ -332,9 +350,14 @@ mod tests {
         let p = range(json!({"partitionColumnName": "x", "partitionLowerBound": 0.5, "partitionUpperBound": " 2.25 "}))
             .unwrap()
             .unwrap();
-        assert_eq!((p.lower.as_deref(), p.upper.as_deref()), (Some("0.5"), Some("2.25")));
-        let p = range(json!({"partitionColumnName": "d", "partitionLowerBound": "2024-01-01",
-            "partitionUpperBound": "2024-12-31 23:59:59.123456789"}))
+        assert_eq!(
+            (p.lower.as_deref(), p.upper.as_deref()),
+            (Some("0.5"), Some("2.25"))
+        );
+        let p = range(
+            json!({"partitionColumnName": "d", "partitionLowerBound": "2024-01-01",
+            "partitionUpperBound": "2024-12-31 23:59:59.123456789"}),
+        )
         .unwrap()
         .unwrap();
         assert_eq!(p.lower.as_deref(), Some("'2024-01-01'"));
@@ -356,9 +379,12 @@ mod tests {
             range(json!({"partitionLowerBound": 1})),
             Err(ConfigError::Missing { ref path, .. }) if path == "$.source.partitionSettings.partitionColumnName"
         ));
-        let e = source(json!({"type": "SparkSource", "partitionOption": "PhysicalPartitionsOfTable"})).unwrap_err();
+        let e =
+            source(json!({"type": "SparkSource", "partitionOption": "PhysicalPartitionsOfTable"}))
+                .unwrap_err();
         invalid_at(e, "$.source.partitionOption");
-        match source(json!({"type": "SparkSource", "partitionOption": "dynamicrange"})).unwrap_err() {
+        match source(json!({"type": "SparkSource", "partitionOption": "dynamicrange"})).unwrap_err()
+        {
             ConfigError::InvalidValue { allowed, .. } => assert_eq!(allowed, PARTITION_OPTIONS),
             other => panic!("unexpected {other:?}"),
         }
@@ -377,7 +403,8 @@ mod tests {
             "",
             "NaN",
         ] {
-            let e = range(json!({"partitionColumnName": "c", "partitionLowerBound": bad})).unwrap_err();
+            let e =
+                range(json!({"partitionColumnName": "c", "partitionLowerBound": bad})).unwrap_err();
             let reason = invalid_at(e, "$.source.partitionSettings.partitionLowerBound");
             assert!(reason.contains("must be a number"), "{bad}: {reason}");
         }
@@ -387,11 +414,17 @@ mod tests {
         ));
         let e = range(json!({"partitionColumnName": "c", "partitionLowerBound": 10, "partitionUpperBound": 2})).unwrap_err();
         assert!(invalid_at(e, "$.source.partitionSettings.partitionUpperBound").contains("swap"));
-        let e = range(json!({"partitionColumnName": "c", "partitionLowerBound": "2024-02-01",
-            "partitionUpperBound": "2024-01-31 23:00:00"})).unwrap_err();
+        let e = range(
+            json!({"partitionColumnName": "c", "partitionLowerBound": "2024-02-01",
+            "partitionUpperBound": "2024-01-31 23:00:00"}),
+        )
+        .unwrap_err();
         invalid_at(e, "$.source.partitionSettings.partitionUpperBound");
         let e = range(json!({"partitionColumnName": "c", "partitionLowerBound": 1, "partitionUpperBound": "2024-01-01"})).unwrap_err();
-        assert!(invalid_at(e, "$.source.partitionSettings.partitionUpperBound").contains("both be numbers"));
+        assert!(
+            invalid_at(e, "$.source.partitionSettings.partitionUpperBound")
+                .contains("both be numbers")
+        );
         let e = range(json!({"partitionColumnName": " "})).unwrap_err();
         invalid_at(e, "$.source.partitionSettings.partitionColumnName");
     }

@@ -128,9 +128,10 @@ fn parse_kind(
             props,
             &props.req_object("typeProperties")?,
         )?),
-        "Spark" => {
-            LinkedServiceKind::Spark(hive::parse_spark(props, &props.req_object("typeProperties")?)?)
-        }
+        "Spark" => LinkedServiceKind::Spark(hive::parse_spark(
+            props,
+            &props.req_object("typeProperties")?,
+        )?),
         other => return Err(type_node.unknown_type(other, LINKED_SERVICE_TYPES)),
     })
 }

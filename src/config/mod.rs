@@ -38,8 +38,8 @@ pub use linked_service::{
     ANONYMOUS_USER, AmazonS3LinkedService, AzureBlobAuth, AzureBlobFsLinkedService,
     DEFAULT_HTTP_PATH, FileServerLinkedService, GoogleCloudStorageLinkedService,
     HDINSIGHT_HTTP_PATH, HiveAuthenticationType, HiveLinkedService, IMPALA_DEFAULT_PORT,
-    LINKED_SERVICE_TYPES, LinkedService, LinkedServiceKind, S3AuthenticationType,
-    ServicePrincipal, SparkServerType, ThriftTransportProtocol, VERSIONS,
+    LINKED_SERVICE_TYPES, LinkedService, LinkedServiceKind, S3AuthenticationType, ServicePrincipal,
+    SparkServerType, ThriftTransportProtocol, VERSIONS,
 };
 pub use origin::{Origin, RawProperties};
 pub use pipeline::{

@@ -200,7 +200,10 @@ const AUTH_NAMES: &[(&str, HiveAuthenticationType)] = &[
     ("Anonymous", HiveAuthenticationType::Anonymous),
     ("SASLUsername", HiveAuthenticationType::SaslUsername),
     ("Username", HiveAuthenticationType::Username),
-    ("UsernameAndPassword", HiveAuthenticationType::UsernameAndPassword),
+    (
+        "UsernameAndPassword",
+        HiveAuthenticationType::UsernameAndPassword,
+    ),
     (
         "WindowsAzureHDInsightService",
         HiveAuthenticationType::WindowsAzureHdInsightService,
@@ -223,9 +226,12 @@ struct Rules {
 
 fn rules(flavor: Flavor, version: ConnectorVersion) -> Rules {
     use ConnectorVersion::{V1, V2};
-    let (transports, auths, server_types): (&[&str], &[&str], &[&str]) = match (flavor, version)
-    {
-        (Flavor::Impala, V2) => (&["Binary", "HTTP"], &["Anonymous", "UsernameAndPassword"], &[]),
+    let (transports, auths, server_types): (&[&str], &[&str], &[&str]) = match (flavor, version) {
+        (Flavor::Impala, V2) => (
+            &["Binary", "HTTP"],
+            &["Anonymous", "UsernameAndPassword"],
+            &[],
+        ),
         (Flavor::Impala, V1) => (
             &["Binary"],
             &["Anonymous", "SASLUsername", "UsernameAndPassword"],
@@ -356,10 +362,13 @@ fn parse_host(tp: &Node<'_>) -> Result<String, ConfigError> {
 
 fn port_of(node: &Node<'_>) -> Result<u16, ConfigError> {
     let v = node.as_u64()?;
-    u16::try_from(v)
-        .ok()
-        .filter(|p| *p > 0)
-        .ok_or_else(|| node.invalid(&v.to_string(), "must be a TCP port between 1 and 65535", &[]))
+    u16::try_from(v).ok().filter(|p| *p > 0).ok_or_else(|| {
+        node.invalid(
+            &v.to_string(),
+            "must be a TCP port between 1 and 65535",
+            &[],
+        )
+    })
 }
 
 /// Warns that `key` is ignored, and why.
@@ -607,7 +616,12 @@ pub(super) fn parse_impala(
     reject_other_version_keys(tp, &rules)?;
     let mut credentials = parse_credentials(tp, auth)?;
     let tls = parse_tls(tp, &rules, auth)?;
-    let transport = transport_for(protocol, auth, DEFAULT_HTTP_PATH.to_string(), &mut credentials);
+    let transport = transport_for(
+        protocol,
+        auth,
+        DEFAULT_HTTP_PATH.to_string(),
+        &mut credentials,
+    );
     tp.warn_unknown_keys(IMPALA_KEYS);
     Ok(HiveLinkedService {
         flavor: Flavor::Impala,
@@ -766,7 +780,11 @@ mod tests {
 
     #[test]
     fn impala_1_0_defaults() {
-        let s = impala(None, json!({"host": "h", "authenticationType": "Anonymous"})).unwrap();
+        let s = impala(
+            None,
+            json!({"host": "h", "authenticationType": "Anonymous"}),
+        )
+        .unwrap();
         assert_eq!(s.version, ConnectorVersion::V1);
         assert_eq!(s.port, 21050);
         assert_eq!(s.transport, TransportMode::Raw);
@@ -818,7 +836,10 @@ mod tests {
         assert_eq!(allowed, ["Binary"]);
         assert!(reason.contains("Impala connector version 2.0"), "{reason}");
         assert!(reason.contains("Impala connector version 1.0"), "{reason}");
-        assert!(msg.contains("ls.json") && msg.contains("allowed values: Binary"), "{msg}");
+        assert!(
+            msg.contains("ls.json") && msg.contains("allowed values: Binary"),
+            "{msg}"
+        );
 
         // SASLUsername is 1.0 only.
         let e = impala(
@@ -828,15 +849,25 @@ mod tests {
         .unwrap_err();
         let (_, reason, allowed) = invalid(e, "$.typeProperties.authenticationType");
         assert_eq!(allowed, ["Anonymous", "UsernameAndPassword"]);
-        assert!(reason.contains("exists only in Impala connector version 1.0"), "{reason}");
+        assert!(
+            reason.contains("exists only in Impala connector version 1.0"),
+            "{reason}"
+        );
         assert!(reason.contains("remove \"version\": \"2.0\""), "{reason}");
 
         // Unknown values and wrong case.
         let e = impala(None, json!({"host": "h", "authenticationType": "Kerberos"})).unwrap_err();
         let (_, reason, allowed) = invalid(e, "$.typeProperties.authenticationType");
-        assert_eq!(allowed, ["Anonymous", "SASLUsername", "UsernameAndPassword"]);
+        assert_eq!(
+            allowed,
+            ["Anonymous", "SASLUsername", "UsernameAndPassword"]
+        );
         assert!(reason.contains("does not know"), "{reason}");
-        let e = impala(None, json!({"host": "h", "authenticationType": "anonymous"})).unwrap_err();
+        let e = impala(
+            None,
+            json!({"host": "h", "authenticationType": "anonymous"}),
+        )
+        .unwrap_err();
         let (_, reason, _) = invalid(e, "$.typeProperties.authenticationType");
         assert!(reason.contains("write \"Anonymous\""), "{reason}");
 
@@ -849,7 +880,11 @@ mod tests {
 
     #[test]
     fn impala_sasl_username() {
-        let s = impala(None, json!({"host": "h", "authenticationType": "SASLUsername"})).unwrap();
+        let s = impala(
+            None,
+            json!({"host": "h", "authenticationType": "SASLUsername"}),
+        )
+        .unwrap();
         assert_eq!(s.transport, TransportMode::SaslPlain);
         let c = s.credentials.unwrap();
         assert_eq!(c.username, "anonymous");
@@ -910,8 +945,14 @@ mod tests {
             tp[key] = json!(true);
             let e = impala(Some("2.0"), tp.clone()).unwrap_err();
             let (_, reason, _) = invalid(e, &format!("$.typeProperties.{key}"));
-            assert!(reason.contains("legacy Impala connector version 1.0"), "{reason}");
-            assert!(reason.contains("not in the Impala connector version 2.0"), "{reason}");
+            assert!(
+                reason.contains("legacy Impala connector version 1.0"),
+                "{reason}"
+            );
+            assert!(
+                reason.contains("not in the Impala connector version 2.0"),
+                "{reason}"
+            );
             let e = spark(Some("2.0"), {
                 tp["port"] = json!(443);
                 tp
@@ -926,8 +967,14 @@ mod tests {
         .unwrap_err();
         let (value, reason, _) = invalid(e, "$.typeProperties.enableServerCertificateValidation");
         assert_eq!(value, "false");
-        assert!(reason.contains("only in the Impala connector version 2.0"), "{reason}");
-        assert!(reason.contains("legacy Impala connector version 1.0"), "{reason}");
+        assert!(
+            reason.contains("only in the Impala connector version 2.0"),
+            "{reason}"
+        );
+        assert!(
+            reason.contains("legacy Impala connector version 1.0"),
+            "{reason}"
+        );
     }
 
     #[test]
@@ -1004,7 +1051,10 @@ mod tests {
 
         // Quoted booleans are type errors.
         assert!(matches!(
-            impala(None, json!({"host": "h", "authenticationType": "Anonymous", "enableSsl": "true"})),
+            impala(
+                None,
+                json!({"host": "h", "authenticationType": "Anonymous", "enableSsl": "true"})
+            ),
             Err(ConfigError::WrongType { .. })
         ));
     }
@@ -1024,7 +1074,10 @@ mod tests {
         .unwrap_err();
         invalid(e, "$.typeProperties.port");
         assert!(matches!(
-            impala(None, json!({"host": "h", "port": "21050", "authenticationType": "Anonymous"})),
+            impala(
+                None,
+                json!({"host": "h", "port": "21050", "authenticationType": "Anonymous"})
+            ),
             Err(ConfigError::WrongType { .. })
         ));
         assert!(matches!(
@@ -1035,7 +1088,11 @@ mod tests {
             spark(None, json!({"port": 1, "authenticationType": "Anonymous"})),
             Err(ConfigError::Missing { ref path, .. }) if path == "$.typeProperties.host"
         ));
-        let s = impala(None, json!({"host": "::1", "authenticationType": "Anonymous"})).unwrap();
+        let s = impala(
+            None,
+            json!({"host": "::1", "authenticationType": "Anonymous"}),
+        )
+        .unwrap();
         assert_eq!(s.host, "::1");
     }
 
@@ -1069,7 +1126,11 @@ mod tests {
             (
                 "authenticationType",
                 "Username",
-                &["Anonymous", "UsernameAndPassword", "WindowsAzureHDInsightService"][..],
+                &[
+                    "Anonymous",
+                    "UsernameAndPassword",
+                    "WindowsAzureHDInsightService",
+                ][..],
             ),
         ] {
             let mut tp = base.clone();
@@ -1078,7 +1139,10 @@ mod tests {
             let (v, reason, a) = invalid(e, &format!("$.typeProperties.{key}"));
             assert_eq!(v, value);
             assert_eq!(a, allowed);
-            assert!(reason.contains("only in Spark connector version 1.0"), "{reason}");
+            assert!(
+                reason.contains("only in Spark connector version 1.0"),
+                "{reason}"
+            );
         }
     }
 
@@ -1130,8 +1194,11 @@ mod tests {
     #[test]
     fn spark_1_0_transports() {
         // Default: SASL; anonymous SASL sends anonymous/anonymous.
-        let s = spark(None, json!({"host": "h", "port": 10000, "authenticationType": "Anonymous"}))
-            .unwrap();
+        let s = spark(
+            None,
+            json!({"host": "h", "port": 10000, "authenticationType": "Anonymous"}),
+        )
+        .unwrap();
         assert_eq!(s.thrift_transport_protocol, ThriftTransportProtocol::Sasl);
         assert_eq!(s.transport, TransportMode::SaslPlain);
         assert_eq!(s.tls, None);
