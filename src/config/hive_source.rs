@@ -46,7 +46,8 @@ pub struct HiveCopySource {
 }
 
 /// Reads and checks an `ImpalaSource`/`SparkSource` (its `type` was checked against the
-/// dataset by `config::load`).
+/// dataset by `config::load`, which also warns once about properties quiver ignores; this
+/// function is quiet so that planning does not repeat those warnings).
 pub fn parse_hive_source(source: &CopySource) -> Result<HiveCopySource, ConfigError> {
     let node = source.raw.node();
     let query = match node.field("query") {
@@ -64,11 +65,35 @@ pub fn parse_hive_source(source: &CopySource) -> Result<HiveCopySource, ConfigEr
         }
     };
     let partitioning = parse_partitioning(&node)?;
-    node.warn_unknown_keys(&["type", "query", "partitionOption", "partitionSettings"]);
     Ok(HiveCopySource {
         query,
         partitioning,
     })
+}
+
+/// Warns about the properties of an `ImpalaSource`/`SparkSource` that quiver ignores (called
+/// once, by `config::load`).
+pub(crate) fn warn_ignored_hive_source_keys(source: &CopySource) {
+    let node = source.raw.node();
+    node.warn_unknown_keys(&["type", "query", "partitionOption", "partitionSettings"]);
+    let dynamic = node
+        .field("partitionOption")
+        .and_then(|n| n.value.as_str().map(str::to_string));
+    if let Some(settings) = node.field("partitionSettings") {
+        if dynamic.as_deref() == Some("DynamicRange") {
+            settings.warn_unknown_keys(&[
+                "partitionColumnName",
+                "partitionLowerBound",
+                "partitionUpperBound",
+            ]);
+        } else {
+            tracing::warn!(
+                "{}: {} is ignored because partitionOption is not DynamicRange",
+                node.file.display(),
+                node.key_path("partitionSettings")
+            );
+        }
+    }
 }
 
 fn parse_partitioning(source: &Node<'_>) -> Result<Option<RangePartitioning>, ConfigError> {
@@ -95,13 +120,6 @@ fn parse_partitioning(source: &Node<'_>) -> Result<Option<RangePartitioning>, Co
     };
     let settings = source.opt_object("partitionSettings")?;
     if !dynamic {
-        if settings.is_some() {
-            tracing::warn!(
-                "{}: {} is ignored because partitionOption is not DynamicRange",
-                source.file.display(),
-                source.key_path("partitionSettings")
-            );
-        }
         return Ok(None);
     }
     let Some(settings) = settings else {
@@ -124,11 +142,6 @@ fn parse_partitioning(source: &Node<'_>) -> Result<Option<RangePartitioning>, Co
     if let (Some(l), Some(u), Some(node)) = (&lower, &upper, &upper_node) {
         check_order(node, l, u)?;
     }
-    settings.warn_unknown_keys(&[
-        "partitionColumnName",
-        "partitionLowerBound",
-        "partitionUpperBound",
-    ]);
     Ok(Some(RangePartitioning {
         column: column.to_string(),
         partitions: None,
@@ -442,5 +455,48 @@ mod tests {
         assert!(parse_date("2024-01-01 00:00:00.5").is_some());
         assert!(parse_date("2024-01-01 00:00:00.").is_none());
         assert!(parse_date("2024-01-01 00:00:00.1234567890").is_none());
+    }
+
+    #[test]
+    fn ignored_properties_are_warned_about_once() {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Capture(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Capture {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let v = json!({"type": "ImpalaSource", "fetchSize": 5,
+            "partitionSettings": {"partitionColumnName": "id"}});
+        let node = Node::at(&v, Path::new("p.json"), "$.source");
+        let src = CopySource {
+            kind: "ImpalaSource".into(),
+            query: None,
+            raw: RawProperties::from_node(Some(&node), node.origin()),
+        };
+        let capture = Capture::default();
+        let writer = capture.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            assert_eq!(parse_hive_source(&src).unwrap().partitioning, None);
+            assert!(capture.0.lock().unwrap().is_empty(), "parsing is quiet");
+            warn_ignored_hive_source_keys(&src);
+        });
+        let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+        assert!(logs.contains("$.source.fetchSize is ignored"), "{logs}");
+        assert!(
+            logs.contains(
+                "$.source.partitionSettings is ignored because partitionOption is not DynamicRange"
+            ),
+            "{logs}"
+        );
     }
 }

@@ -5,7 +5,7 @@
 use super::Factory;
 use super::dataset::{Dataset, DatasetKind};
 use super::error::ConfigError;
-use super::hive_source::parse_hive_source;
+use super::hive_source::{parse_hive_source, warn_ignored_hive_source_keys};
 use super::pipeline::{ActivityKind, CopySource};
 
 /// A HiveServer2 dataset without a table, read by a source without a query.
@@ -154,6 +154,7 @@ fn check_source(ds: &Dataset, source: &CopySource) -> Result<(), ConfigError> {
     if allowed.contains(&source.kind.as_str()) {
         if let DatasetKind::Impala(hive) | DatasetKind::Spark(hive) = &ds.kind {
             let settings = parse_hive_source(source)?;
+            warn_ignored_hive_source_keys(source);
             if settings.query.is_none() && hive.table.is_none() {
                 return Err(no_table_or_query(ds));
             }
