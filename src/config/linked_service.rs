@@ -7,15 +7,20 @@
 
 mod azure;
 mod file_server;
+mod hive;
 mod s3;
 
 pub use azure::{AzureBlobAuth, AzureBlobFsLinkedService, ServicePrincipal};
 pub use file_server::FileServerLinkedService;
+pub use hive::{
+    ANONYMOUS_USER, DEFAULT_HTTP_PATH, HDINSIGHT_HTTP_PATH, HiveAuthenticationType,
+    HiveLinkedService, IMPALA_DEFAULT_PORT, SparkServerType, ThriftTransportProtocol, VERSIONS,
+};
 pub use s3::{AmazonS3LinkedService, GoogleCloudStorageLinkedService, S3AuthenticationType};
 
 use super::error::ConfigError;
 use super::json::Node;
-use super::origin::{Origin, RawProperties};
+use super::origin::Origin;
 
 /// The linked-service `type` names quiver recognises.
 pub const LINKED_SERVICE_TYPES: &[&str] = &[
@@ -55,10 +60,10 @@ pub enum LinkedServiceKind {
     AmazonS3(AmazonS3LinkedService),
     /// `GoogleCloudStorage` (HMAC keys).
     GoogleCloudStorage(GoogleCloudStorageLinkedService),
-    /// `Impala`: raw `typeProperties`, validated by the HiveServer2 connector.
-    Impala(RawProperties),
-    /// `Spark`: raw `typeProperties`, validated by the HiveServer2 connector.
-    Spark(RawProperties),
+    /// `Impala` (HiveServer2), 2.0 or the legacy 1.0.
+    Impala(HiveLinkedService),
+    /// `Spark` (Spark Thrift Server over HiveServer2), 2.0 or the legacy 1.0.
+    Spark(HiveLinkedService),
 }
 
 impl LinkedServiceKind {
@@ -97,14 +102,6 @@ fn parse_kind(
     type_node: &Node<'_>,
     props: &Node<'_>,
 ) -> Result<LinkedServiceKind, ConfigError> {
-    let raw = |props: &Node<'_>| -> Result<RawProperties, ConfigError> {
-        let tp = props.opt_object("typeProperties")?;
-        let absent = Origin {
-            file: props.file.to_path_buf(),
-            path: props.key_path("typeProperties"),
-        };
-        Ok(RawProperties::from_node(tp.as_ref(), absent))
-    };
     Ok(match type_name {
         "QuiverSynthetic" => {
             if let Some(tp) = props.opt_object("typeProperties")? {
@@ -127,8 +124,14 @@ fn parse_kind(
         "GoogleCloudStorage" => LinkedServiceKind::GoogleCloudStorage(s3::parse_gcs(
             &props.req_object("typeProperties")?,
         )?),
-        "Impala" => LinkedServiceKind::Impala(raw(props)?),
-        "Spark" => LinkedServiceKind::Spark(raw(props)?),
+        "Impala" => LinkedServiceKind::Impala(hive::parse_impala(
+            props,
+            &props.req_object("typeProperties")?,
+        )?),
+        "Spark" => LinkedServiceKind::Spark(hive::parse_spark(
+            props,
+            &props.req_object("typeProperties")?,
+        )?),
         other => return Err(type_node.unknown_type(other, LINKED_SERVICE_TYPES)),
     })
 }
@@ -185,16 +188,17 @@ mod tests {
     }
 
     #[test]
-    fn raw_types_keep_properties_and_hide_them_in_debug() {
-        let v = json!({"name": "imp", "properties": {"type": "Impala", "typeProperties": {
-            "host": "h", "password": {"type": "SecureString", "value": "s3cr3t-raw"}}}});
+    fn hive_types_are_typed_and_hide_secrets_in_debug() {
+        let v = json!({"name": "imp", "properties": {"type": "Impala", "version": "2.0",
+            "typeProperties": {"host": "h", "authenticationType": "UsernameAndPassword",
+                "username": "u", "password": {"type": "SecureString", "value": "s3cr3t-raw"}}}});
         let ls = parse(&Node::root(&v, Path::new("ls.json"))).unwrap();
-        let LinkedServiceKind::Impala(raw) = &ls.kind else {
+        let LinkedServiceKind::Impala(imp) = &ls.kind else {
             panic!("not impala")
         };
-        assert_eq!(raw.map()["host"], "h");
-        assert_eq!(raw.origin.path, "$.properties.typeProperties");
-        assert_eq!(raw.node().req_str("host").unwrap(), "h");
+        assert_eq!(imp.host, "h");
+        assert_eq!(imp.port, IMPALA_DEFAULT_PORT);
         assert!(!format!("{ls:?}").contains("s3cr3t-raw"));
+        assert!(!format!("{ls:#?}").contains("s3cr3t-raw"));
     }
 }

@@ -14,6 +14,7 @@
 
 mod dataset;
 mod error;
+mod hive_source;
 pub mod json;
 mod linked_service;
 mod load;
@@ -26,15 +27,19 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use dataset::{
-    DATASET_TYPES, Dataset, DatasetKind, LOCATION_TYPES, Location, PARQUET_COMPRESSION_CODECS,
-    ParquetCompression, ParquetDataset, SyntheticDataset,
+    DATASET_TYPES, Dataset, DatasetKind, HiveDataset, HiveTable, LOCATION_TYPES, Location,
+    PARQUET_COMPRESSION_CODECS, ParquetCompression, ParquetDataset, SyntheticDataset,
+    split_table_name,
 };
 pub use error::ConfigError;
+pub use hive_source::{HiveCopySource, PARTITION_OPTIONS, parse_hive_source};
 pub use json::Node;
 pub use linked_service::{
-    AmazonS3LinkedService, AzureBlobAuth, AzureBlobFsLinkedService, FileServerLinkedService,
-    GoogleCloudStorageLinkedService, LINKED_SERVICE_TYPES, LinkedService, LinkedServiceKind,
-    S3AuthenticationType, ServicePrincipal,
+    ANONYMOUS_USER, AmazonS3LinkedService, AzureBlobAuth, AzureBlobFsLinkedService,
+    DEFAULT_HTTP_PATH, FileServerLinkedService, GoogleCloudStorageLinkedService,
+    HDINSIGHT_HTTP_PATH, HiveAuthenticationType, HiveLinkedService, IMPALA_DEFAULT_PORT,
+    LINKED_SERVICE_TYPES, LinkedService, LinkedServiceKind, S3AuthenticationType, ServicePrincipal,
+    SparkServerType, ThriftTransportProtocol, VERSIONS,
 };
 pub use origin::{Origin, RawProperties};
 pub use pipeline::{
@@ -42,6 +47,7 @@ pub use pipeline::{
     Pipeline, SINK_TYPES,
 };
 pub use secret::Secret;
+pub(crate) use validate::no_table_or_query;
 
 /// Loads and validates a factory from a folder (ADF git layout) or a bundle
 /// file.

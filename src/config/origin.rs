@@ -27,8 +27,8 @@ impl Origin {
     }
 }
 
-/// A JSON object quiver has not validated yet (for example an Impala linked
-/// service's `typeProperties`), with the place it was read from.
+/// A JSON object quiver has not validated yet (for example a copy activity's
+/// `source`, validated by the connector that reads it), with the place it was read from.
 ///
 /// `Debug` lists only the keys, because such objects can hold secrets.
 #[derive(Clone, PartialEq)]

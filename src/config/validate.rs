@@ -5,7 +5,17 @@
 use super::Factory;
 use super::dataset::{Dataset, DatasetKind};
 use super::error::ConfigError;
+use super::hive_source::{parse_hive_source, warn_ignored_hive_source_keys};
 use super::pipeline::{ActivityKind, CopySource};
+
+/// A HiveServer2 dataset without a table, read by a source without a query.
+pub(crate) fn no_table_or_query(ds: &Dataset) -> ConfigError {
+    ConfigError::Missing {
+        file: ds.origin.file.clone(),
+        path: ds.origin.join(".properties.typeProperties.table"),
+        expected: "a table to read: set schema and table (or the legacy tableName) on the dataset, or a query in the activity's source",
+    }
+}
 
 pub(crate) fn validate(factory: &Factory) -> Result<(), ConfigError> {
     for ds in factory.datasets.values() {
@@ -142,6 +152,13 @@ fn dataset_ref<'f>(
 fn check_source(ds: &Dataset, source: &CopySource) -> Result<(), ConfigError> {
     let allowed = source_for(&ds.kind);
     if allowed.contains(&source.kind.as_str()) {
+        if let DatasetKind::Impala(hive) | DatasetKind::Spark(hive) = &ds.kind {
+            let settings = parse_hive_source(source)?;
+            warn_ignored_hive_source_keys(source);
+            if settings.query.is_none() && hive.table.is_none() {
+                return Err(no_table_or_query(ds));
+            }
+        }
         return Ok(());
     }
     Err(ConfigError::InvalidValue {

@@ -840,3 +840,155 @@ fn unknown_type_properties_are_warned_about_and_ignored() {
     assert!(logs.contains(&expected), "{logs}");
     assert_eq!(logs.matches("is ignored").count(), 1, "{logs}");
 }
+
+const HIVE_PASSWORD: &str = "TOPSECRET-hive-linked-service";
+
+fn hive_folder() -> tempfile::TempDir {
+    folder_with(&[
+        (
+            "linkedService/Imp.json",
+            json!({"name": "Imp", "properties": {"type": "Impala", "version": "2.0",
+                "typeProperties": {"host": "impala.example", "thriftTransportProtocol": "HTTP",
+                    "authenticationType": "UsernameAndPassword", "username": "etl",
+                    "password": {"type": "SecureString", "value": HIVE_PASSWORD},
+                    "enableServerCertificateValidation": false}}}),
+        ),
+        (
+            "linkedService/Hdi.json",
+            json!({"name": "Hdi", "properties": {"type": "Spark",
+                "typeProperties": {"host": "c.azurehdinsight.net", "port": 443,
+                    "authenticationType": "WindowsAzureHDInsightService", "username": "admin",
+                    "password": {"type": "SecureString", "value": HIVE_PASSWORD}}}}),
+        ),
+        ("linkedService/LocalDisk.json", local_ls()),
+        (
+            "dataset/Orders.json",
+            json!({"name": "Orders", "properties": {"type": "ImpalaObject",
+                "linkedServiceName": {"referenceName": "Imp", "type": "LinkedServiceReference"},
+                "typeProperties": {"tableName": "sales.orders"}}}),
+        ),
+        (
+            "dataset/Events.json",
+            json!({"name": "Events", "properties": {"type": "SparkObject",
+                "linkedServiceName": {"referenceName": "Hdi", "type": "LinkedServiceReference"},
+                "typeProperties": {"schema": "default", "table": "events"}}}),
+        ),
+        ("dataset/NumbersParquet.json", local_ds()),
+        (
+            "pipeline/P.json",
+            json!({"name": "P", "properties": {"activities": [
+                {"name": "CopyOrders", "type": "Copy",
+                 "inputs": [{"referenceName": "Orders", "type": "DatasetReference"}],
+                 "outputs": [{"referenceName": "NumbersParquet", "type": "DatasetReference"}],
+                 "typeProperties": {
+                    "source": {"type": "ImpalaSource", "partitionOption": "DynamicRange",
+                        "partitionSettings": {"partitionColumnName": "order_date",
+                            "partitionLowerBound": "2024-01-01", "partitionUpperBound": "2024-12-31"}},
+                    "sink": {"type": "ParquetSink"}}},
+                {"name": "PeekEvents", "type": "Lookup", "typeProperties": {
+                    "source": {"type": "SparkSource", "query": "SELECT count(*) FROM events"},
+                    "dataset": {"referenceName": "Events", "type": "DatasetReference"}}}
+            ]}}),
+        ),
+    ])
+}
+
+#[test]
+fn impala_and_spark_definitions_load_typed() {
+    use quiver::config::{HiveAuthenticationType, ThriftTransportProtocol};
+    use quiver::sources::hive::options::{ReadTarget, TransportMode};
+
+    let dir = hive_folder();
+    let f = load(dir.path()).unwrap();
+    let LinkedServiceKind::Impala(imp) = &f.linked_service("Imp").unwrap().kind else {
+        panic!("not Impala")
+    };
+    assert_eq!(imp.port, 21050);
+    assert_eq!(imp.thrift_transport_protocol, ThriftTransportProtocol::Http);
+    assert!(!imp.tls.as_ref().unwrap().verify_certificate);
+    let LinkedServiceKind::Spark(hdi) = &f.linked_service("Hdi").unwrap().kind else {
+        panic!("not Spark")
+    };
+    assert_eq!(
+        hdi.authentication_type,
+        HiveAuthenticationType::WindowsAzureHdInsightService
+    );
+    assert_eq!(
+        hdi.transport,
+        TransportMode::Http {
+            path: "/sparkhive2".into()
+        }
+    );
+    assert!(hdi.tls.is_some());
+    let DatasetKind::Impala(orders) = &f.dataset("Orders").unwrap().kind else {
+        panic!("not ImpalaObject")
+    };
+    assert_eq!(
+        orders.table.as_ref().unwrap().read_target(),
+        ReadTarget::Table {
+            schema: Some("sales".into()),
+            table: "orders".into()
+        }
+    );
+    assert_no_secret(&format!("{f:?}"));
+    assert_no_secret(&format!("{f:#?}"));
+}
+
+#[test]
+fn hive_version_errors_name_file_property_version_and_values() {
+    let dir = hive_folder();
+    let path = dir.path().join("linkedService/Imp.json");
+    let mut ls: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    ls["properties"]["typeProperties"]["authenticationType"] = json!("SASLUsername");
+    write(dir.path(), "linkedService/Imp.json", &ls);
+    let err = load(dir.path()).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        matches!(err, ConfigError::InvalidValue { ref file, ref path, allowed, .. }
+            if file.ends_with("linkedService/Imp.json")
+            && path == "$.properties.typeProperties.authenticationType"
+            && allowed == ["Anonymous", "UsernameAndPassword"]),
+        "{err:?}"
+    );
+    assert!(msg.contains("Impala connector version 2.0"), "{msg}");
+    assert_no_secret(&msg);
+    assert_no_secret(&format!("{err:?}"));
+
+    ls["properties"]["version"] = json!("1.5");
+    write(dir.path(), "linkedService/Imp.json", &ls);
+    let err = load(dir.path()).unwrap_err();
+    assert!(
+        matches!(err, ConfigError::InvalidValue { ref path, ref value, allowed, .. }
+            if path == "$.properties.version" && value == "1.5" && allowed == ["2.0"]),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn impala_bad_value_exits_3_naming_file_and_property() {
+    let dir = hive_folder();
+    let path = dir.path().join("linkedService/Imp.json");
+    let mut ls: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    // 1.0 (no version) has no HTTP transport for Impala.
+    ls["properties"].as_object_mut().unwrap().remove("version");
+    ls["properties"]["typeProperties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("enableServerCertificateValidation");
+    write(dir.path(), "linkedService/Imp.json", &ls);
+    let output = crate::support::quiver()
+        .arg("copy")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("Imp.json"), "{stderr}");
+    assert!(
+        stderr.contains("$.properties.typeProperties.thriftTransportProtocol"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Impala connector version 1.0"), "{stderr}");
+    assert!(stderr.contains("allowed values: Binary"), "{stderr}");
+    assert!(!stderr.contains(HIVE_PASSWORD), "{stderr}");
+}
