@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::PlanError;
 use crate::config::{CopySource, Dataset, DatasetKind, Factory};
 use crate::sources::Source;
+use crate::sources::hive::source::HiveSource;
 use crate::sources::synthetic::{SyntheticConfig, SyntheticSource};
 
 /// A source, the table name SQL sees it under, and a SQL transform for sources that have no
@@ -24,7 +25,7 @@ pub struct ResolvedSource {
 /// Builds the source for `dataset`. `config::load` already checked that `activity_source`'s
 /// type fits the dataset.
 pub fn resolve(
-    _factory: &Factory,
+    factory: &Factory,
     dataset: &Dataset,
     activity_source: Option<&CopySource>,
 ) -> Result<ResolvedSource, PlanError> {
@@ -34,7 +35,7 @@ pub fn resolve(
         dataset_type: dataset.kind.type_name(),
         hint,
     };
-    let query = activity_source.and_then(|s| s.query.clone());
+    let mut query = activity_source.and_then(|s| s.query.clone());
     let source: Arc<dyn Source> = match &dataset.kind {
         DatasetKind::Synthetic(d) => {
             let config = SyntheticConfig {
@@ -49,9 +50,10 @@ pub fn resolve(
             })?)
         }
         DatasetKind::Impala(_) | DatasetKind::Spark(_) => {
-            return Err(not_a_source(
-                " yet: the HiveServer2 connector is not built in this version",
-            ));
+            // The query is Impala or Spark SQL and runs on the server.
+            query = None;
+            let config = super::hive::hive_source_config(factory, dataset, activity_source)?;
+            Arc::new(HiveSource::new(config))
         }
         DatasetKind::Parquet(_) => {
             return Err(not_a_source(

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arrow::array::{Array, AsArray, BinaryArray, RecordBatch, TimestampMicrosecondArray};
-use arrow::datatypes::{DataType, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type,
-    Int32Type, Int64Type};
+use arrow::datatypes::{
+    DataType, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
+};
 use futures::StreamExt;
 use quiver::engine::{CopyJob, CopyPlan, EngineOptions};
 use quiver::sinks::Location;
@@ -37,7 +38,11 @@ fn connect(server: &Hs2Server, plain: bool, tls: bool) -> ConnectOptions {
         flavor: Flavor::Impala,
         host: "127.0.0.1".into(),
         port: server.port(),
-        transport: if plain { TransportMode::SaslPlain } else { TransportMode::Raw },
+        transport: if plain {
+            TransportMode::SaslPlain
+        } else {
+            TransportMode::Raw
+        },
         credentials: plain.then(|| Credentials {
             username: USER.into(),
             password: Some(quiver::config::Secret::new(PASSWORD)),
@@ -118,12 +123,20 @@ fn canonical(a: &dyn Array, type_id: TTypeId, row: usize) -> Value {
             json!(a.as_primitive::<Decimal128Type>().value(row).to_string())
         }
         (TTypeId::Date, _) => {
-            let us = a.as_any().downcast_ref::<TimestampMicrosecondArray>().unwrap().value(row);
+            let us = a
+                .as_any()
+                .downcast_ref::<TimestampMicrosecondArray>()
+                .unwrap()
+                .value(row);
             let t = chrono::DateTime::from_timestamp_micros(us).unwrap();
             json!(t.format("%Y-%m-%d").to_string())
         }
         (_, DataType::Timestamp(..)) => {
-            let us = a.as_any().downcast_ref::<TimestampMicrosecondArray>().unwrap().value(row);
+            let us = a
+                .as_any()
+                .downcast_ref::<TimestampMicrosecondArray>()
+                .unwrap()
+                .value(row);
             let t = chrono::DateTime::from_timestamp_micros(us).unwrap();
             json!(t.format("%Y-%m-%d %H:%M:%S%.6f").to_string())
         }
@@ -195,7 +208,11 @@ async fn every_impala_type_over_each_transport_matches_the_server_and_impyla() {
         let impyla = sorted(normalize_like_table(&judge.rows, &table));
         let src = source(connect(&server, plain, tls), ConnectorVersion::V2);
         let (_, batch, _) = read_all(&src, 1).await.unwrap();
-        assert_eq!(sorted(quiver_rows(&batch, &table)), impyla, "quiver == impyla");
+        assert_eq!(
+            sorted(quiver_rows(&batch, &table)),
+            impyla,
+            "quiver == impyla"
+        );
         assert!(server.wait_until_clean_async(Duration::from_secs(5)).await);
     }
 }
@@ -230,10 +247,17 @@ async fn row_based_results_below_v6_and_a_hesitant_server_give_the_same_rows() {
     let mut config = ServerConfig::serving(table.clone());
     config.max_protocol = TProtocolVersion::V5;
     let server = Hs2Server::start(config);
-    let (_, batch, _) = read_all(&source(connect(&server, false, false), ConnectorVersion::V2), 1)
-        .await
-        .unwrap();
-    assert_eq!(sorted(quiver_rows(&batch, &table)), expected, "row-based (V5)");
+    let (_, batch, _) = read_all(
+        &source(connect(&server, false, false), ConnectorVersion::V2),
+        1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        sorted(quiver_rows(&batch, &table)),
+        expected,
+        "row-based (V5)"
+    );
 
     let mut config = ServerConfig::serving(table.clone()).with_fault(Fault::Slow {
         rpc_delay: Duration::from_millis(20),
@@ -242,10 +266,17 @@ async fn row_based_results_below_v6_and_a_hesitant_server_give_the_same_rows() {
     });
     config.max_batch_rows = 17;
     let server = Hs2Server::start(config);
-    let (_, batch, _) = read_all(&source(connect(&server, false, false), ConnectorVersion::V2), 1)
-        .await
-        .unwrap();
-    assert_eq!(sorted(quiver_rows(&batch, &table)), expected, "slow, 17-row batches");
+    let (_, batch, _) = read_all(
+        &source(connect(&server, false, false), ConnectorVersion::V2),
+        1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        sorted(quiver_rows(&batch, &table)),
+        expected,
+        "slow, 17-row batches"
+    );
     assert!(server.wait_until_clean_async(Duration::from_secs(5)).await);
 }
 
@@ -284,11 +315,17 @@ async fn a_connection_dropped_mid_fetch_fails_the_copy_and_leaves_no_file() {
     config.max_batch_rows = 200;
     let server = Hs2Server::start(config);
     let address = format!("127.0.0.1:{}", server.port());
-    let (result, files) =
-        copy_to_parquet(source(connect(&server, false, false), ConnectorVersion::V2), "drop").await;
+    let (result, files) = copy_to_parquet(
+        source(connect(&server, false, false), ConnectorVersion::V2),
+        "drop",
+    )
+    .await;
     let e = result.unwrap_err();
     assert!(e.contains(&address), "names the server: {e}");
-    assert!(e.contains("FetchResults") || e.to_lowercase().contains("closed"), "{e}");
+    assert!(
+        e.contains("FetchResults") || e.to_lowercase().contains("closed"),
+        "{e}"
+    );
     assert_eq!(files, Vec::<String>::new(), "nothing partial in the sink");
 }
 
@@ -300,10 +337,16 @@ async fn error_state_is_reported_with_the_server_message_and_everything_is_close
             sql_state: "HY000".into(),
         },
     ));
-    let (result, files) =
-        copy_to_parquet(source(connect(&server, false, false), ConnectorVersion::V2), "errstate").await;
+    let (result, files) = copy_to_parquet(
+        source(connect(&server, false, false), ConnectorVersion::V2),
+        "errstate",
+    )
+    .await;
     let e = result.unwrap_err();
-    assert!(e.contains("Memory limit exceeded: the query needs 5 GB"), "{e}");
+    assert!(
+        e.contains("Memory limit exceeded: the query needs 5 GB"),
+        "{e}"
+    );
     assert!(e.contains("HY000"), "{e}");
     assert_eq!(files, Vec::<String>::new());
     assert!(
@@ -314,7 +357,9 @@ async fn error_state_is_reported_with_the_server_message_and_everything_is_close
     );
 
     let server = Hs2Server::start(ServerConfig::new(|_sql: &str| {
-        Err(QueryFailure::analysis("AnalysisException: Could not resolve table reference"))
+        Err(QueryFailure::analysis(
+            "AnalysisException: Could not resolve table reference",
+        ))
     }));
     let e = source(connect(&server, false, false), ConnectorVersion::V2)
         .schema()
@@ -351,13 +396,17 @@ async fn a_dropped_read_cancels_and_closes_everything_on_the_server() {
         server.open_sessions(),
         server.open_operations()
     );
-    assert!(server.cancelled_operations() >= 1, "the running operation was cancelled");
+    assert!(
+        server.cancelled_operations() >= 1,
+        "the running operation was cancelled"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_credentials_are_refused_clearly_without_the_password() {
-    let server =
-        Hs2Server::start(ServerConfig::serving(impala_all_types(10, 1)).with_plain_user(USER, PASSWORD));
+    let server = Hs2Server::start(
+        ServerConfig::serving(impala_all_types(10, 1)).with_plain_user(USER, PASSWORD),
+    );
     let mut c = connect(&server, true, false);
     c.credentials = Some(Credentials {
         username: USER.into(),
@@ -367,14 +416,18 @@ async fn bad_credentials_are_refused_clearly_without_the_password() {
     let e = result.unwrap_err();
     assert!(e.contains(&format!("127.0.0.1:{}", server.port())), "{e}");
     assert!(e.to_lowercase().contains("authentication failed"), "{e}");
-    assert!(!e.contains("wrong-password-123") && !e.contains(PASSWORD), "{e}");
+    assert!(
+        !e.contains("wrong-password-123") && !e.contains(PASSWORD),
+        "{e}"
+    );
     assert_eq!(files, Vec::<String>::new());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tls_name_mismatch_is_refused_unless_allowed() {
     let server = Hs2Server::start(
-        ServerConfig::serving(impala_all_types(50, 2)).with_tls(TlsConfig::names(&["impala.example"])),
+        ServerConfig::serving(impala_all_types(50, 2))
+            .with_tls(TlsConfig::names(&["impala.example"])),
     );
     let e = source(connect(&server, false, true), ConnectorVersion::V1)
         .schema()
@@ -382,7 +435,10 @@ async fn a_tls_name_mismatch_is_refused_unless_allowed() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("127.0.0.1"), "{e}");
-    assert!(e.contains("allowHostNameCNMismatch"), "says what to do: {e}");
+    assert!(
+        e.contains("allowHostNameCNMismatch"),
+        "says what to do: {e}"
+    );
     let mut c = connect(&server, false, true);
     c.tls.as_mut().unwrap().allow_host_name_mismatch = true;
     let (_, batch, _) = read_all(&source(c, ConnectorVersion::V1), 1).await.unwrap();
@@ -398,12 +454,11 @@ async fn malformed_replies_give_errors_not_panics_and_no_file() {
         MalformedKind::WrongSeqId,
     ] {
         for plain in [false, true] {
-            let mut config = ServerConfig::serving(impala_all_types(300, 4)).with_fault(
-                Fault::Malformed {
+            let mut config =
+                ServerConfig::serving(impala_all_types(300, 4)).with_fault(Fault::Malformed {
                     rpc: "FetchResults".into(),
                     kind,
-                },
-            );
+                });
             if plain {
                 config = config.with_plain_user(USER, PASSWORD);
             }
@@ -414,7 +469,10 @@ async fn malformed_replies_give_errors_not_panics_and_no_file() {
             )
             .await;
             let e = result.expect_err("a malformed reply fails the copy");
-            assert!(e.contains("127.0.0.1") || e.contains("FetchResults"), "{kind:?}: {e}");
+            assert!(
+                e.contains("127.0.0.1") || e.contains("FetchResults"),
+                "{kind:?}: {e}"
+            );
             assert_eq!(files, Vec::<String>::new(), "{kind:?}");
         }
     }

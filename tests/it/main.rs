@@ -6,6 +6,7 @@ mod backpressure;
 mod cli;
 mod config;
 mod copy_parquet;
+mod hive_cli;
 mod hs2;
 mod impala;
 mod spark;

@@ -16,8 +16,10 @@ use arrow::array::{
     Array, AsArray, BinaryArray, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
 use arrow::compute::concat_batches;
-use arrow::datatypes::{DataType, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
-    Int64Type, SchemaRef, TimeUnit};
+use arrow::datatypes::{
+    DataType, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, SchemaRef,
+    TimeUnit,
+};
 use futures::StreamExt;
 use quiver::sources::hive::options::{
     ConnectOptions, Credentials, Flavor, HiveSourceConfig, RangePartitioning, ReadTarget,
@@ -129,7 +131,11 @@ pub async fn read_all(
         let mut stream = source.open(p, &request, PartitionProgress::new(p.index))?;
         while let Some(batch) = stream.next().await {
             let batch = batch?;
-            assert_eq!(batch.schema(), schema, "every batch has the source's schema");
+            assert_eq!(
+                batch.schema(),
+                schema,
+                "every batch has the source's schema"
+            );
             batches.push(batch);
         }
     }
@@ -211,8 +217,13 @@ fn reference_query() -> String {
 }
 
 fn strings(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
-    let a = batch.column_by_name(name).unwrap_or_else(|| panic!("column {name}"));
-    let a = a.as_any().downcast_ref::<StringArray>().expect("text reference");
+    let a = batch
+        .column_by_name(name)
+        .unwrap_or_else(|| panic!("column {name}"));
+    let a = a
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .expect("text reference");
     a.iter().map(|v| v.map(str::to_string)).collect()
 }
 
@@ -263,12 +274,20 @@ fn float_eq(a: f64, b: f64) -> bool {
 /// Asserts that every column of `ours` equals Spark's reference for it, row by row.
 fn assert_matches_spark(ours: &RecordBatch, reference: &RecordBatch, version: ConnectorVersion) {
     assert_eq!(ours.num_rows(), reference.num_rows());
-    let ids = ours.column_by_name("id").unwrap().as_primitive::<Int64Type>();
-    let ref_ids = reference.column_by_name("id").unwrap().as_primitive::<Int64Type>();
+    let ids = ours
+        .column_by_name("id")
+        .unwrap()
+        .as_primitive::<Int64Type>();
+    let ref_ids = reference
+        .column_by_name("id")
+        .unwrap()
+        .as_primitive::<Int64Type>();
     assert_eq!(ids, ref_ids, "the same rows");
     let mut checked = 0usize;
     let mut compare = |name: &str, reference_col: &str, f: &dyn Fn(usize, &str) -> bool| {
-        let col = ours.column_by_name(name).unwrap_or_else(|| panic!("column {name}"));
+        let col = ours
+            .column_by_name(name)
+            .unwrap_or_else(|| panic!("column {name}"));
         let refs = strings(reference, reference_col);
         let mut nulls = 0;
         for (row, r) in refs.iter().enumerate() {
@@ -279,7 +298,11 @@ fn assert_matches_spark(ours: &RecordBatch, reference: &RecordBatch, version: Co
                 }
                 Some(r) => {
                     assert!(col.is_valid(row), "{name} row {row}: NULL, Spark says {r}");
-                    assert!(f(row, r), "{name} row {row} (id {}): Spark says {r}", ids.value(row));
+                    assert!(
+                        f(row, r),
+                        "{name} row {row} (id {}): Spark says {r}",
+                        ids.value(row)
+                    );
                     checked += 1;
                 }
             }
@@ -288,7 +311,9 @@ fn assert_matches_spark(ours: &RecordBatch, reference: &RecordBatch, version: Co
     };
     let c = |n: &str| ours.column_by_name(n).unwrap().clone();
     let boolean = c("c_boolean");
-    compare("c_boolean", "r_boolean", &|i, r| boolean.as_boolean().value(i).to_string() == r);
+    compare("c_boolean", "r_boolean", &|i, r| {
+        boolean.as_boolean().value(i).to_string() == r
+    });
     let byte = c("c_byte");
     compare("c_byte", "r_byte", &|i, r| {
         let v: i64 = match version {
@@ -298,15 +323,24 @@ fn assert_matches_spark(ours: &RecordBatch, reference: &RecordBatch, version: Co
         v.to_string() == r
     });
     let short = c("c_short");
-    compare("c_short", "r_short", &|i, r| short.as_primitive::<Int16Type>().value(i).to_string() == r);
+    compare("c_short", "r_short", &|i, r| {
+        short.as_primitive::<Int16Type>().value(i).to_string() == r
+    });
     let int = c("c_int");
-    compare("c_int", "r_int", &|i, r| int.as_primitive::<Int32Type>().value(i).to_string() == r);
+    compare("c_int", "r_int", &|i, r| {
+        int.as_primitive::<Int32Type>().value(i).to_string() == r
+    });
     let long = c("c_long");
-    compare("c_long", "r_long", &|i, r| long.as_primitive::<Int64Type>().value(i).to_string() == r);
+    compare("c_long", "r_long", &|i, r| {
+        long.as_primitive::<Int64Type>().value(i).to_string() == r
+    });
     let float = c("c_float");
     compare("c_float", "r_float", &|i, r| {
         let spark: f32 = r.parse().expect("Spark's float text parses");
-        float_eq(float.as_primitive::<Float32Type>().value(i).into(), spark.into())
+        float_eq(
+            float.as_primitive::<Float32Type>().value(i).into(),
+            spark.into(),
+        )
     });
     let double = c("c_double");
     compare("c_double", "r_double", &|i, r| {
@@ -321,30 +355,60 @@ fn assert_matches_spark(ours: &RecordBatch, reference: &RecordBatch, version: Co
             .clone()
     };
     let date = micros("c_date");
-    compare("c_date", "r_date", &|i, r| date.value(i) == r.parse::<i64>().unwrap() * 86_400_000_000);
+    compare("c_date", "r_date", &|i, r| {
+        date.value(i) == r.parse::<i64>().unwrap() * 86_400_000_000
+    });
     let ts = micros("c_timestamp");
-    compare("c_timestamp", "r_timestamp", &|i, r| ts.value(i).to_string() == r);
+    compare("c_timestamp", "r_timestamp", &|i, r| {
+        ts.value(i).to_string() == r
+    });
     let ntz = micros("c_timestamp_ntz");
-    compare("c_timestamp_ntz", "r_timestamp_ntz", &|i, r| ntz.value(i).to_string() == r);
+    compare("c_timestamp_ntz", "r_timestamp_ntz", &|i, r| {
+        ntz.value(i).to_string() == r
+    });
     let string = c("c_string");
-    compare("c_string", "r_string", &|i, r| hex(string.as_string::<i32>().value(i).as_bytes()) == r);
+    compare("c_string", "r_string", &|i, r| {
+        hex(string.as_string::<i32>().value(i).as_bytes()) == r
+    });
     let binary = c("c_binary");
     compare("c_binary", "r_binary", &|i, r| {
-        hex(binary.as_any().downcast_ref::<BinaryArray>().unwrap().value(i)) == r
+        hex(binary
+            .as_any()
+            .downcast_ref::<BinaryArray>()
+            .unwrap()
+            .value(i))
+            == r
     });
-    for (name, reference_name) in [("c_decimal", "r_decimal"), ("c_decimal_small", "r_decimal_small")] {
+    for (name, reference_name) in [
+        ("c_decimal", "r_decimal"),
+        ("c_decimal_small", "r_decimal_small"),
+    ] {
         let d = c(name);
-        compare(name, reference_name, &|i, r| d.as_primitive::<arrow::datatypes::Decimal128Type>().value_as_string(i) == r);
+        compare(name, reference_name, &|i, r| {
+            d.as_primitive::<arrow::datatypes::Decimal128Type>()
+                .value_as_string(i)
+                == r
+        });
     }
-    for (name, reference_name) in [("c_array", "r_array"), ("c_map", "r_map"), ("c_struct", "r_struct")] {
+    for (name, reference_name) in [
+        ("c_array", "r_array"),
+        ("c_map", "r_map"),
+        ("c_struct", "r_struct"),
+    ] {
         let s = c(name);
-        compare(name, reference_name, &|i, r| s.as_string::<i32>().value(i) == r);
+        compare(name, reference_name, &|i, r| {
+            s.as_string::<i32>().value(i) == r
+        });
     }
     if version == ConnectorVersion::V2 {
         let ym = c("c_ym");
-        compare("c_ym", "r_ym", &|i, r| ym_months(ym.as_string::<i32>().value(i)).to_string() == r);
+        compare("c_ym", "r_ym", &|i, r| {
+            ym_months(ym.as_string::<i32>().value(i)).to_string() == r
+        });
         let dt = c("c_dt");
-        compare("c_dt", "r_dt", &|i, r| dt_micros(dt.as_string::<i32>().value(i)).to_string() == r);
+        compare("c_dt", "r_dt", &|i, r| {
+            dt_micros(dt.as_string::<i32>().value(i)).to_string() == r
+        });
     }
     assert!(checked > 10_000, "compared {checked} values");
 }
@@ -362,7 +426,9 @@ fn field_meta(schema: &SchemaRef, name: &str) -> (DataType, String, String) {
 async fn every_type_over(mode: &str) {
     let version = ConnectorVersion::V2;
     let src = source(mode, version, ReadTarget::Query(every_type_query()));
-    let (schema, ours, _) = read_all(&src, 1).await.unwrap_or_else(|e| panic!("{mode}: {e}"));
+    let (schema, ours, _) = read_all(&src, 1)
+        .await
+        .unwrap_or_else(|e| panic!("{mode}: {e}"));
     let reference = source(mode, version, ReadTarget::Query(reference_query()));
     let (_, reference, _) = read_all(&reference, 1).await.unwrap();
     assert_matches_spark(&sort_by_id(&ours), &sort_by_id(&reference), version);
@@ -377,13 +443,38 @@ async fn every_type_over(mode: &str) {
         ("c_long", DataType::Int64, "LongType", "Int64"),
         ("c_float", DataType::Float32, "FloatType", "Single"),
         ("c_double", DataType::Float64, "DoubleType", "Double"),
-        ("c_date", DataType::Timestamp(TimeUnit::Microsecond, None), "DateType", "DateTime"),
-        ("c_timestamp", DataType::Timestamp(TimeUnit::Microsecond, utc.clone()), "TimestampType", "DateTimeOffset"),
-        ("c_timestamp_ntz", DataType::Timestamp(TimeUnit::Microsecond, None), "TimestampNTZType", "DateTime"),
+        (
+            "c_date",
+            DataType::Timestamp(TimeUnit::Microsecond, None),
+            "DateType",
+            "DateTime",
+        ),
+        (
+            "c_timestamp",
+            DataType::Timestamp(TimeUnit::Microsecond, utc.clone()),
+            "TimestampType",
+            "DateTimeOffset",
+        ),
+        (
+            "c_timestamp_ntz",
+            DataType::Timestamp(TimeUnit::Microsecond, None),
+            "TimestampNTZType",
+            "DateTime",
+        ),
         ("c_string", DataType::Utf8, "StringType", "String"),
         ("c_binary", DataType::Binary, "BinaryType", "Byte[]"),
-        ("c_decimal", DataType::Decimal128(38, 10), "DecimalType(38,10)", "Decimal"),
-        ("c_decimal_small", DataType::Decimal128(9, 2), "DecimalType(9,2)", "Decimal"),
+        (
+            "c_decimal",
+            DataType::Decimal128(38, 10),
+            "DecimalType(38,10)",
+            "Decimal",
+        ),
+        (
+            "c_decimal_small",
+            DataType::Decimal128(9, 2),
+            "DecimalType(9,2)",
+            "Decimal",
+        ),
         ("c_ym", DataType::Utf8, "YearMonthIntervalType", "String"),
         ("c_dt", DataType::Utf8, "DayTimeIntervalType", "String"),
     ] {
@@ -395,7 +486,12 @@ async fn every_type_over(mode: &str) {
     for name in ["c_array", "c_map", "c_struct"] {
         let (dt, st, it) = field_meta(&schema, name);
         assert_eq!((dt, it.as_str()), (DataType::Utf8, "String"), "{name}");
-        assert!(["ArrayType", "MapType", "StructType"].iter().any(|t| st.starts_with(t)), "{name}: {st}");
+        assert!(
+            ["ArrayType", "MapType", "StructType"]
+                .iter()
+                .any(|t| st.starts_with(t)),
+            "{name}: {st}"
+        );
     }
 }
 
@@ -426,11 +522,23 @@ async fn version_1_widens_bytes_drops_the_zone_and_refuses_intervals() {
         "SELECT * EXCEPT (c_ym, c_dt) FROM ({}) x",
         every_type_query()
     );
-    let src = source("sasl", ConnectorVersion::V1, ReadTarget::Query(without_intervals));
+    let src = source(
+        "sasl",
+        ConnectorVersion::V1,
+        ReadTarget::Query(without_intervals),
+    );
     let (schema, ours, _) = read_all(&src, 1).await.unwrap();
-    let reference = source("sasl", ConnectorVersion::V1, ReadTarget::Query(reference_query()));
+    let reference = source(
+        "sasl",
+        ConnectorVersion::V1,
+        ReadTarget::Query(reference_query()),
+    );
     let (_, reference, _) = read_all(&reference, 1).await.unwrap();
-    assert_matches_spark(&sort_by_id(&ours), &sort_by_id(&reference), ConnectorVersion::V1);
+    assert_matches_spark(
+        &sort_by_id(&ours),
+        &sort_by_id(&reference),
+        ConnectorVersion::V1,
+    );
     assert_eq!(field_meta(&schema, "c_byte").0, DataType::Int16);
     assert_eq!(field_meta(&schema, "c_byte").2, "Int16");
     assert_eq!(
@@ -451,14 +559,26 @@ async fn version_1_widens_bytes_drops_the_zone_and_refuses_intervals() {
 async fn range_partitions_read_every_row_exactly_once() {
     let query = "SELECT id, CASE WHEN id % 13 = 0 THEN NULL ELSE id * 3 - 1000 END AS v, \
                  date_add(DATE'2000-01-01', CAST(id AS INT)) AS d FROM range(0, 20000)";
-    let whole = source("nosasl", ConnectorVersion::V2, ReadTarget::Query(query.into()));
+    let whole = source(
+        "nosasl",
+        ConnectorVersion::V2,
+        ReadTarget::Query(query.into()),
+    );
     let (_, expected, n) = read_all(&whole, 4).await.unwrap();
     assert_eq!(n, 1);
     let expected = sort_by_id(&expected);
-    for (column, lower, upper) in [("v", None, None), ("v", Some("0"), Some("100")), ("d", None, None)] {
-        let mut config = source("nosasl", ConnectorVersion::V2, ReadTarget::Query(query.into()))
-            .config()
-            .clone();
+    for (column, lower, upper) in [
+        ("v", None, None),
+        ("v", Some("0"), Some("100")),
+        ("d", None, None),
+    ] {
+        let mut config = source(
+            "nosasl",
+            ConnectorVersion::V2,
+            ReadTarget::Query(query.into()),
+        )
+        .config()
+        .clone();
         config.partitioning = Some(RangePartitioning {
             column: column.into(),
             partitions: None,
@@ -495,6 +615,11 @@ async fn tables_are_read_by_schema_and_quoted_name() {
     let (schema, batch, _) = read_all(&table, 1).await.unwrap();
     assert_eq!(schema.fields().len(), 2);
     assert_eq!(batch.num_rows(), 777);
-    let sum: i64 = batch.column(0).as_primitive::<Int64Type>().values().iter().sum();
+    let sum: i64 = batch
+        .column(0)
+        .as_primitive::<Int64Type>()
+        .values()
+        .iter()
+        .sum();
     assert_eq!(sum, 776 * 777 / 2);
 }

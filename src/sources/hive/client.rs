@@ -397,10 +397,10 @@ impl Session {
                 TOperationState::Error => Err(HiveError::Query {
                     address: self.address.clone(),
                     statement: op.statement.clone(),
-                    message: status
-                        .error_message
-                        .filter(|m| !m.is_empty())
-                        .map_or_else(|| "(the server sent no message)".to_owned(), |m| server_message(&m)),
+                    message: status.error_message.filter(|m| !m.is_empty()).map_or_else(
+                        || "(the server sent no message)".to_owned(),
+                        |m| server_message(&m),
+                    ),
                     sql_state: status.sql_state,
                     error_code: status.error_code,
                 }),

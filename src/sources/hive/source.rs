@@ -45,7 +45,6 @@ struct Described {
     schema: SchemaRef,
 }
 
-
 /// An Impala or Spark table or query, read over HiveServer2.
 #[derive(Debug)]
 pub struct HiveSource {
@@ -399,7 +398,10 @@ async fn start(mut scan: Scan, progress: PartitionProgress) -> Result<Reading, H
     // The read must carry the columns that were described, on the same wire carriers; the
     // described plans are the refined ones (Spark's TIMESTAMP_NTZ, CHAR/VARCHAR).
     if found.len() != expected_plans.len()
-        || found.iter().zip(&expected_plans).any(|(f, e)| f.wire != e.wire)
+        || found
+            .iter()
+            .zip(&expected_plans)
+            .any(|(f, e)| f.wire != e.wire)
     {
         return Err(HiveError::SchemaChanged {
             expected: expected_plans.len(),

@@ -1,0 +1,210 @@
+//! `quiver copy` with Impala and Spark factories in ADF's own JSON: real Spark Thrift Servers
+//! (1.0 SASL with dynamic-range partitions, 2.0 HTTP over TLS with the system trust store)
+//! and our Impala-like test server (2.0 binary, bad credentials).
+
+use std::path::{Path, PathBuf};
+
+use arrow::array::AsArray;
+use arrow::datatypes::Int64Type;
+use serde_json::{Value, json};
+
+use crate::hs2::{Hs2Server, ServerConfig, impala_all_types};
+use crate::spark::spark_env;
+use crate::support::{all_files, quiver, read_folder_sorted, unique_dir, visible_files};
+
+/// A factory with linked service `Src` (`linked`), dataset `In` (`dataset_type`, `dataset`),
+/// Parquet dataset `Out` in `out`, and pipeline `P` with Copy activity `Copy` (`source`).
+fn factory(
+    dir: &Path,
+    linked: Value,
+    dataset_type: &str,
+    dataset: Value,
+    source: Value,
+    out: &Path,
+) -> PathBuf {
+    let f = dir.join("factory");
+    for sub in ["linkedService", "dataset", "pipeline"] {
+        std::fs::create_dir_all(f.join(sub)).unwrap();
+    }
+    let write = |path: &str, v: Value| {
+        std::fs::write(f.join(path), serde_json::to_string_pretty(&v).unwrap()).unwrap()
+    };
+    write(
+        "linkedService/Src.json",
+        json!({"name": "Src", "properties": linked}),
+    );
+    write(
+        "linkedService/Disk.json",
+        json!({"name": "Disk", "properties": {"type": "FileServer",
+            "typeProperties": {"host": out.to_string_lossy()}}}),
+    );
+    write(
+        "dataset/In.json",
+        json!({"name": "In", "properties": {"type": dataset_type,
+            "linkedServiceName": {"referenceName": "Src", "type": "LinkedServiceReference"},
+            "typeProperties": dataset}}),
+    );
+    write(
+        "dataset/Out.json",
+        json!({"name": "Out", "properties": {"type": "Parquet",
+            "linkedServiceName": {"referenceName": "Disk", "type": "LinkedServiceReference"},
+            "typeProperties": {"location": {"type": "FileServerLocation", "folderPath": "data"}}}}),
+    );
+    write(
+        "pipeline/P.json",
+        json!({"name": "P", "properties": {"activities": [
+            {"name": "Copy", "type": "Copy",
+             "inputs": [{"referenceName": "In", "type": "DatasetReference"}],
+             "outputs": [{"referenceName": "Out", "type": "DatasetReference"}],
+             "typeProperties": {"source": source,
+                "sink": {"type": "ParquetSink"}, "parallelCopies": 4}}]}}),
+    );
+    f
+}
+
+fn run_copy(factory: &Path, envs: &[(&str, &Path)]) -> (bool, Value, String) {
+    let mut cmd = quiver();
+    cmd.args(["copy", "--json"]).arg(factory);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let output = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let run = stdout
+        .lines()
+        .next()
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or(Value::Null);
+    (
+        output.status.success(),
+        run,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn spark_1_0_over_sasl_copies_a_query_in_dynamic_ranges() {
+    let env = spark_env();
+    let dir = unique_dir("spark-cli-sasl");
+    let out = dir.join("out");
+    let f = factory(
+        &dir,
+        json!({"type": "Spark", "typeProperties": {
+            "host": "127.0.0.1", "port": env.port("sasl"), "serverType": "SparkThriftServer",
+            "thriftTransportProtocol": "SASL", "authenticationType": "UsernameAndPassword",
+            "username": "quiver", "password": {"type": "SecureString", "value": "pw-not-in-logs"}}}),
+        "SparkObject",
+        json!({}),
+        json!({"type": "SparkSource",
+            "query": "SELECT id, CAST(id AS STRING) AS s, id % 7 = 0 AS b FROM range(0, 50000)",
+            "partitionOption": "DynamicRange",
+            "partitionSettings": {"partitionColumnName": "id"}}),
+        &out,
+    );
+    let (ok, run, stderr) = run_copy(&f, &[]);
+    assert!(ok, "{stderr}");
+    assert!(!stderr.contains("pw-not-in-logs"));
+    assert_eq!(run["rowsCopied"], 50_000);
+    let files = visible_files(&out.join("data"));
+    assert_eq!(files.len(), 4, "one file per range: {files:?}");
+    let all = read_folder_sorted(&out.join("data"));
+    let ids = all
+        .column_by_name("id")
+        .unwrap()
+        .as_primitive::<Int64Type>();
+    let expected: Vec<i64> = (0..50_000).collect();
+    let mut got: Vec<i64> = ids.values().to_vec();
+    got.sort_unstable();
+    assert_eq!(got, expected, "every row exactly once");
+}
+
+#[test]
+fn spark_2_0_over_https_trusts_the_system_store_and_only_it() {
+    let env = spark_env();
+    let dir = unique_dir("spark-cli-https");
+    let out = dir.join("out");
+    // 2.0 defaults: HTTP is the only transport, TLS on, certificate validation on.
+    let f = factory(
+        &dir,
+        json!({"type": "Spark", "version": "2.0", "typeProperties": {
+            "host": "127.0.0.1", "port": env.port("http_tls"), "serverType": "SparkThriftServer",
+            "thriftTransportProtocol": "HTTP", "authenticationType": "UsernameAndPassword",
+            "httpPath": "cliservice",
+            "username": "quiver", "password": {"type": "SecureString", "value": "pw"}}}),
+        "SparkObject",
+        json!({}),
+        json!({"type": "SparkSource",
+            "query": "SELECT id, timestamp_micros(id * 1000003) AS t FROM range(0, 1234)"}),
+        &out,
+    );
+    // The test CA is not in the machine's store: refused, naming the host.
+    let (ok, _, stderr) = run_copy(&f, &[]);
+    assert!(!ok);
+    assert!(stderr.contains("127.0.0.1"), "{stderr}");
+    assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
+    assert!(all_files(&out.join("data")).is_empty());
+    // With the CA in the "system" store (OpenSSL's SSL_CERT_FILE), the copy succeeds.
+    let ca = env.ca_pem();
+    let (ok, run, stderr) = run_copy(&f, &[("SSL_CERT_FILE", &ca)]);
+    assert!(ok, "{stderr}");
+    assert_eq!(run["rowsCopied"], 1234);
+    let all = read_folder_sorted(&out.join("data"));
+    assert_eq!(all.num_rows(), 1234);
+    let t = all.schema().field_with_name("t").unwrap().clone();
+    assert_eq!(t.metadata()["quiver.interim_type"], "DateTimeOffset");
+}
+
+#[test]
+fn impala_2_0_over_binary_and_bad_credentials() {
+    let table = impala_all_types(2500, 21);
+    let server = Hs2Server::start(ServerConfig::serving(table).with_plain_user("etl", "right-pw"));
+    let dir = unique_dir("impala-cli");
+    let out = dir.join("out");
+    let linked = |password: &str| {
+        json!({"type": "Impala", "version": "2.0", "typeProperties": {
+            "host": "127.0.0.1", "port": server.port(), "enableSsl": false,
+            "authenticationType": "UsernameAndPassword", "username": "etl",
+            "password": {"type": "SecureString", "value": password}}})
+    };
+    let dataset = json!({"schema": "functional", "table": "alltypes"});
+    let source = json!({"type": "ImpalaSource"});
+    let f = factory(
+        &dir,
+        linked("right-pw"),
+        "ImpalaObject",
+        dataset.clone(),
+        source.clone(),
+        &out,
+    );
+    let (ok, run, stderr) = run_copy(&f, &[]);
+    assert!(ok, "{stderr}");
+    assert_eq!(run["rowsCopied"], 2500);
+    assert_eq!(read_folder_sorted(&out.join("data")).num_rows(), 2500);
+    assert!(
+        server
+            .statements()
+            .iter()
+            .any(|s| s.contains("`functional`.`alltypes`")),
+        "quoted table name: {:?}",
+        server.statements()
+    );
+
+    let dir = unique_dir("impala-cli-bad");
+    let out = dir.join("out");
+    let f = factory(
+        &dir,
+        linked("wrong-pw-42"),
+        "ImpalaObject",
+        dataset,
+        source,
+        &out,
+    );
+    let (ok, _, stderr) = run_copy(&f, &[]);
+    assert!(!ok);
+    assert!(
+        stderr.contains(&format!("127.0.0.1:{}", server.port())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("wrong-pw-42"), "{stderr}");
+    assert!(all_files(&out.join("data")).is_empty());
+}
