@@ -120,10 +120,10 @@ impl Operation {
 
 impl Drop for Operation {
     fn drop(&mut self) {
-        if !self.closed {
-            if let Ok(mut orphans) = self.orphans.lock() {
-                orphans.push(self.id);
-            }
+        if !self.closed
+            && let Ok(mut orphans) = self.orphans.lock()
+        {
+            orphans.push(self.id);
         }
     }
 }
@@ -281,10 +281,10 @@ impl Session {
             Err(_) => return,
         };
         for id in ids {
-            if let Some(handle) = self.open_ops.remove(&id) {
-                if let Err(e) = self.cancel_and_close(handle).await {
-                    tracing::warn!(error = %e, "closing an abandoned HiveServer2 operation");
-                }
+            if let Some(handle) = self.open_ops.remove(&id)
+                && let Err(e) = self.cancel_and_close(handle).await
+            {
+                tracing::warn!(error = %e, "closing an abandoned HiveServer2 operation");
             }
         }
     }

@@ -105,12 +105,11 @@ impl HiveSource {
             while let Some(set) = session.fetch(&mut op, 2, &specs).await? {
                 if bounds.is_none() && set.num_rows > 0 {
                     let text = |i: usize| {
-                        let a = set.columns[i]
+                        set.columns[i]
                             .as_any()
                             .downcast_ref::<arrow::array::StringArray>()
                             .filter(|a| a.is_valid(0))
-                            .map(|a| a.value(0).to_string());
-                        a
+                            .map(|a| a.value(0).to_string())
                     };
                     bounds = text(0).zip(text(1));
                 }
