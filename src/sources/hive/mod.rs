@@ -3,6 +3,12 @@
 //! # Layers
 //!
 //! ```text
+//!   source      HiveSource: schema (DESCRIBE / LIMIT 0 probe), range partitions, one
+//!       │       session per partition streaming RecordBatches        (source, sql, ranges)
+//!       ▼
+//!   columns     HS2 metadata → the Impala / Spark type tables → Arrow schema; whole-column
+//!       │       conversion of text TIMESTAMP / DATE / DECIMAL                  (columns)
+//!       ▼
 //!   client      Session / Operation: OpenSession … CloseSession, polling, end of data,
 //!       │       cleanup of dropped sessions
 //!       ▼
@@ -16,8 +22,8 @@
 //!               raw TBinaryProtocol bytes: no per-cell objects, no thrift crate for payloads
 //! ```
 //!
-//! The HS2 type mapping and the [`Source`](super::Source) implementation build on
-//! [`client`].
+//! [`options`] holds the plain settings the config layer fills from ADF's JSON; the type
+//! tables themselves are in `sources::impala::type_map` and `sources::spark::type_map`.
 //!
 //! # RPC flow (notes `hiveserver2.md` §2.3)
 //!
