@@ -477,3 +477,67 @@ async fn malformed_replies_give_errors_not_panics_and_no_file() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_slower_than_the_reply_timeout_fails_clearly_and_leaves_no_file() {
+    let server = Hs2Server::start(ServerConfig::serving(impala_all_types(100, 6)).with_fault(
+        Fault::Slow {
+            rpc_delay: Duration::from_millis(1500),
+            running_polls: 0,
+            still_executing_fetches: 0,
+        },
+    ));
+    let mut c = connect(&server, false, false);
+    c.read_timeout = Duration::from_millis(300);
+    let (result, files) = copy_to_parquet(source(c, ConnectorVersion::V2), "slow").await;
+    let e = result.unwrap_err();
+    assert!(e.contains(&format!("127.0.0.1:{}", server.port())), "{e}");
+    assert!(e.contains("300ms"), "names the timeout: {e}");
+    assert_eq!(files, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_that_is_not_utf8_is_repaired_in_its_column_only() {
+    let table = crate::hs2::impala_all_types_non_utf8(400, 8);
+    let server = Hs2Server::start(ServerConfig::serving(table.clone()));
+    let (_, batch, _) = read_all(
+        &source(connect(&server, false, false), ConnectorVersion::V2),
+        1,
+    )
+    .await
+    .unwrap();
+    let ours = batch
+        .column_by_name("c_bytes")
+        .unwrap()
+        .as_string::<i32>()
+        .clone();
+    let crate::hs2::ColumnValues::String(sent) = &table.columns.last().unwrap().values else {
+        panic!("c_bytes is text");
+    };
+    let ids = batch
+        .column_by_name("id")
+        .unwrap()
+        .as_primitive::<Int64Type>();
+    let mut repaired = 0;
+    for row in 0..batch.num_rows() {
+        let sent = &sent[ids.value(row) as usize];
+        match sent {
+            None => assert!(ours.is_null(row)),
+            Some(bytes) => {
+                let lossy = String::from_utf8_lossy(bytes);
+                assert_eq!(ours.value(row), lossy, "row {row}");
+                repaired += usize::from(std::str::from_utf8(bytes).is_err());
+            }
+        }
+    }
+    assert!(repaired > 0, "the table has invalid UTF-8");
+    // Every other column is exactly what was sent.
+    let rest = table.select(|c| c.name != "c_bytes");
+    let batch = batch
+        .project(&(0..batch.num_columns() - 1).collect::<Vec<_>>())
+        .unwrap();
+    assert_eq!(
+        sorted(quiver_rows(&batch, &rest)),
+        sorted(expected_rows(&rest))
+    );
+}
