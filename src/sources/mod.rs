@@ -213,6 +213,17 @@ pub enum SourceError {
     },
 }
 
+impl SourceError {
+    /// [`SourceError::ForeignPartition`] for a partition `system` did not plan.
+    pub fn foreign_partition(system: &'static str, partition: &Partition) -> Self {
+        SourceError::ForeignPartition {
+            system,
+            index: partition.index,
+            descriptor: Box::new(partition.descriptor.clone()),
+        }
+    }
+}
+
 /// Applies a projection to a schema, checking the indices.
 pub fn project_schema(
     system: &'static str,

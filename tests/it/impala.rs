@@ -70,6 +70,12 @@ fn source(connect: ConnectOptions, version: ConnectorVersion) -> HiveSource {
     })
 }
 
+/// Everything a 2.0 source reads from `server` over NOSASL without TLS, as one batch.
+async fn read_plain(server: &Hs2Server) -> RecordBatch {
+    let src = source(connect(server, false, false), ConnectorVersion::V2);
+    read_all(&src, 1).await.unwrap().1
+}
+
 /// `yyyy-MM-dd HH:mm:ss[.f…]` → the same instant with exactly six fraction digits: what a
 /// microsecond reader can hold of Impala's nanoseconds.
 fn timestamp_to_micros_text(text: &str) -> String {
@@ -247,12 +253,7 @@ async fn row_based_results_below_v6_and_a_hesitant_server_give_the_same_rows() {
     let mut config = ServerConfig::serving(table.clone());
     config.max_protocol = TProtocolVersion::V5;
     let server = Hs2Server::start(config);
-    let (_, batch, _) = read_all(
-        &source(connect(&server, false, false), ConnectorVersion::V2),
-        1,
-    )
-    .await
-    .unwrap();
+    let batch = read_plain(&server).await;
     assert_eq!(
         sorted(quiver_rows(&batch, &table)),
         expected,
@@ -266,12 +267,7 @@ async fn row_based_results_below_v6_and_a_hesitant_server_give_the_same_rows() {
     });
     config.max_batch_rows = 17;
     let server = Hs2Server::start(config);
-    let (_, batch, _) = read_all(
-        &source(connect(&server, false, false), ConnectorVersion::V2),
-        1,
-    )
-    .await
-    .unwrap();
+    let batch = read_plain(&server).await;
     assert_eq!(
         sorted(quiver_rows(&batch, &table)),
         expected,
@@ -500,12 +496,7 @@ async fn a_server_slower_than_the_reply_timeout_fails_clearly_and_leaves_no_file
 async fn text_that_is_not_utf8_is_repaired_in_its_column_only() {
     let table = crate::hs2::impala_all_types_non_utf8(400, 8);
     let server = Hs2Server::start(ServerConfig::serving(table.clone()));
-    let (_, batch, _) = read_all(
-        &source(connect(&server, false, false), ConnectorVersion::V2),
-        1,
-    )
-    .await
-    .unwrap();
+    let batch = read_plain(&server).await;
     let ours = batch
         .column_by_name("c_bytes")
         .unwrap()

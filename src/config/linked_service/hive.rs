@@ -382,39 +382,30 @@ fn warn_ignored(tp: &Node<'_>, key: &str, because: &str) {
     }
 }
 
-/// Rejects properties that the version does not have.
+/// Rejects properties that the version does not have: the four 1.0 TLS options in 2.0,
+/// `enableServerCertificateValidation` in 1.0.
 fn reject_other_version_keys(tp: &Node<'_>, rules: &Rules) -> Result<(), ConfigError> {
-    match rules.version {
-        ConnectorVersion::V2 => {
-            for key in V1_TLS_KEYS {
-                if let Some(node) = tp.field(key) {
-                    return Err(node.invalid(
-                        &shown(&node),
-                        format!(
-                            "{key} exists only in the legacy {}, not in the {}, which always verifies against the system trust store; remove it (use enableServerCertificateValidation to turn verification off), or remove \"version\": \"2.0\"",
-                            rules_name(rules.flavor, ConnectorVersion::V1),
-                            rules.name()
-                        ),
-                        &[],
-                    ));
-                }
-            }
-        }
-        ConnectorVersion::V1 => {
-            if let Some(node) = tp.field(V2_TLS_KEY) {
-                return Err(node.invalid(
-                    &shown(&node),
-                    format!(
-                        "{V2_TLS_KEY} exists only in the {}, not in the legacy {}; remove it (1.0 uses trustedCertPath, useSystemTrustStore, allowHostNameCNMismatch and allowSelfSignedServerCert), or set \"version\": \"2.0\" on the linked service",
-                        rules_name(rules.flavor, ConnectorVersion::V2),
-                        rules.name()
-                    ),
-                    &[],
-                ));
-            }
-        }
+    let other = rules_name(rules.flavor, rules.other_version());
+    let (keys, reason): (&[&str], String) = match rules.version {
+        ConnectorVersion::V2 => (
+            V1_TLS_KEYS,
+            format!(
+                "exists only in the legacy {other}, not in the {}, which always verifies against the system trust store; remove it (use enableServerCertificateValidation to turn verification off), or remove \"version\": \"2.0\"",
+                rules.name()
+            ),
+        ),
+        ConnectorVersion::V1 => (
+            &[V2_TLS_KEY],
+            format!(
+                "exists only in the {other}, not in the legacy {}; remove it (1.0 uses trustedCertPath, useSystemTrustStore, allowHostNameCNMismatch and allowSelfSignedServerCert), or set \"version\": \"2.0\" on the linked service",
+                rules.name()
+            ),
+        ),
+    };
+    match keys.iter().find_map(|key| Some((key, tp.field(key)?))) {
+        Some((key, node)) => Err(node.invalid(&shown(&node), format!("{key} {reason}"), &[])),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn rules_name(flavor: Flavor, version: ConnectorVersion) -> String {

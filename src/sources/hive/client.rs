@@ -42,7 +42,7 @@ use super::options::{ConnectOptions, Flavor};
 use super::tcli::{
     Request, TCancelOperationReq, TCloseOperationReq, TCloseSessionReq, TExecuteStatementReq,
     TFetchOrientation, TFetchResultsReq, TGetOperationStatusReq, TGetResultSetMetadataReq,
-    TOpenSessionReq, TOperationHandle, TOperationState, TProtocolVersion, TSessionHandle,
+    TOpenSessionReq, TOperationHandle, TOperationState, TProtocolVersion, TSessionHandle, TStatus,
     TStatusCode, TTableSchema, decode_reply, encode_call,
 };
 use super::transport::Transport;
@@ -172,6 +172,22 @@ async fn round_trip<R: Request>(
     Ok(response)
 }
 
+/// [`round_trip`] with the reply's `TStatus` checked (SUCCESS_WITH_INFO and
+/// STILL_EXECUTING are not errors); `status` picks it out of the response.
+async fn checked_round_trip<R: Request>(
+    transport: &mut Transport,
+    seq: i32,
+    request: &R,
+    address: &str,
+    status: impl FnOnce(&R::Response) -> &TStatus,
+) -> Result<R::Response, HiveError> {
+    let response = round_trip(transport, seq, request, address).await?;
+    status(&response)
+        .check(R::METHOD)
+        .map_err(|e| rpc_error(address, R::METHOD, e))?;
+    Ok(response)
+}
+
 fn rpc_error(address: &str, rpc: &'static str, source: HiveError) -> HiveError {
     HiveError::Rpc {
         address: address.to_owned(),
@@ -198,11 +214,8 @@ impl Session {
             configuration: (!opts.session_configuration.is_empty())
                 .then(|| opts.session_configuration.clone()),
         };
-        let response = round_trip(&mut transport, 1, &request, &address).await?;
-        response
-            .status
-            .check(TOpenSessionReq::METHOD)
-            .map_err(|e| rpc_error(&address, TOpenSessionReq::METHOD, e))?;
+        let response =
+            checked_round_trip(&mut transport, 1, &request, &address, |r| &r.status).await?;
         let handle = response.session_handle.ok_or_else(|| {
             rpc_error(
                 &address,
@@ -258,7 +271,7 @@ impl Session {
     async fn rpc<R: Request>(
         &mut self,
         request: &R,
-        status: impl FnOnce(&R::Response) -> &super::tcli::TStatus,
+        status: impl FnOnce(&R::Response) -> &TStatus,
     ) -> Result<R::Response, HiveError> {
         let seq = self.next_seq();
         let transport = self
@@ -267,11 +280,7 @@ impl Session {
             .ok_or_else(|| HiveError::SessionClosed {
                 address: self.address.clone(),
             })?;
-        let response = round_trip(transport, seq, request, &self.address).await?;
-        status(&response)
-            .check(R::METHOD)
-            .map_err(|e| rpc_error(&self.address, R::METHOD, e))?;
-        Ok(response)
+        checked_round_trip(transport, seq, request, &self.address, status).await
     }
 
     /// Cancels and closes operations whose [`Operation`] was dropped unclosed.
@@ -619,13 +628,9 @@ async fn shutdown(
             operation_handle: handle,
         };
         keep(
-            round_trip(&mut transport, seq, &request, address)
+            checked_round_trip(&mut transport, seq, &request, address, |r| &r.status)
                 .await
-                .and_then(|r| {
-                    r.status
-                        .check(TCloseOperationReq::METHOD)
-                        .map_err(|e| rpc_error(address, TCloseOperationReq::METHOD, e))
-                }),
+                .map(drop),
         );
     }
     seq = seq.wrapping_add(1);
@@ -633,13 +638,9 @@ async fn shutdown(
         session_handle: session,
     };
     keep(
-        round_trip(&mut transport, seq, &request, address)
+        checked_round_trip(&mut transport, seq, &request, address, |r| &r.status)
             .await
-            .and_then(|r| {
-                r.status
-                    .check(TCloseSessionReq::METHOD)
-                    .map_err(|e| rpc_error(address, TCloseSessionReq::METHOD, e))
-            }),
+            .map(drop),
     );
     match first_error {
         Some(e) => Err(e),

@@ -265,11 +265,6 @@ impl Source for HiveSource {
         request: &ScanRequest,
         progress: PartitionProgress,
     ) -> Result<PartitionStream, SourceError> {
-        let foreign = || SourceError::ForeignPartition {
-            system: self.system(),
-            index: partition.index,
-            descriptor: Box::new(partition.descriptor.clone()),
-        };
         let range = match &partition.descriptor {
             PartitionDescriptor::Whole => None,
             PartitionDescriptor::ValueRange {
@@ -285,7 +280,7 @@ impl Source for HiveSource {
             {
                 Some((column.clone(), lower.clone(), upper.clone(), *with_nulls))
             }
-            _ => return Err(foreign()),
+            _ => return Err(SourceError::foreign_partition(self.system(), partition)),
         };
         let scan = Scan {
             config: self.config.clone(),

@@ -308,11 +308,7 @@ impl Source for SyntheticSource {
         progress: PartitionProgress,
     ) -> Result<PartitionStream, SourceError> {
         let PartitionDescriptor::RowRange { start, end } = partition.descriptor else {
-            return Err(SourceError::ForeignPartition {
-                system: SYSTEM,
-                index: partition.index,
-                descriptor: Box::new(partition.descriptor.clone()),
-            });
+            return Err(SourceError::foreign_partition(SYSTEM, partition));
         };
         super::project_schema(SYSTEM, &self.schema, request.projection.as_ref())?;
         let resumed = partition

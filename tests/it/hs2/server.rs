@@ -843,6 +843,20 @@ fn invalid_handle() -> TStatus {
     status_error("Invalid or unknown query handle", "HY000")
 }
 
+/// Reads a call's arguments, runs `rpc` on them and encodes its answer as the reply.
+fn answer<R: HiveStruct, T: HiveStruct>(
+    i: &mut dyn TInputProtocol,
+    method: &str,
+    seq: i32,
+    rpc: impl FnOnce(R) -> T,
+) -> Result<Action, BoxError> {
+    Ok(Action::Reply(encode_reply(
+        method,
+        seq,
+        &rpc(read_args(i)?),
+    )))
+}
+
 fn handle(shared: &Shared, message: &[u8]) -> Result<Action, BoxError> {
     let mut i = input(message);
     let header = i.read_message_begin()?;
@@ -855,45 +869,17 @@ fn handle(shared: &Shared, message: &[u8]) -> Result<Action, BoxError> {
         return Err(format!("{method}: a {} message, not a call", header.message_type).into());
     }
     let mut action = match method.as_str() {
-        "OpenSession" => Action::Reply(encode_reply(
-            &method,
-            seq,
-            &open_session(shared, read_args(&mut i)?),
-        )),
-        "ExecuteStatement" => Action::Reply(encode_reply(
-            &method,
-            seq,
-            &execute(shared, read_args(&mut i)?),
-        )),
-        "GetOperationStatus" => Action::Reply(encode_reply(
-            &method,
-            seq,
-            &operation_status(shared, read_args(&mut i)?),
-        )),
-        "GetResultSetMetadata" => Action::Reply(encode_reply(
-            &method,
-            seq,
-            &metadata(shared, read_args(&mut i)?),
-        )),
+        "OpenSession" => answer(&mut i, &method, seq, |r| open_session(shared, r))?,
+        "ExecuteStatement" => answer(&mut i, &method, seq, |r| execute(shared, r))?,
+        "GetOperationStatus" => answer(&mut i, &method, seq, |r| operation_status(shared, r))?,
+        "GetResultSetMetadata" => answer(&mut i, &method, seq, |r| metadata(shared, r))?,
         "FetchResults" => match fetch(shared, read_args(&mut i)?) {
             Some(resp) => Action::Reply(encode_reply(&method, seq, &resp)),
             None => Action::Close,
         },
-        "CancelOperation" => Action::Reply(encode_reply(
-            &method,
-            seq,
-            &cancel(shared, read_args(&mut i)?),
-        )),
-        "CloseOperation" => Action::Reply(encode_reply(
-            &method,
-            seq,
-            &close_operation(shared, read_args(&mut i)?),
-        )),
-        "CloseSession" => Action::Reply(encode_reply(
-            &method,
-            seq,
-            &close_session(shared, read_args(&mut i)?),
-        )),
+        "CancelOperation" => answer(&mut i, &method, seq, |r| cancel(shared, r))?,
+        "CloseOperation" => answer(&mut i, &method, seq, |r| close_operation(shared, r))?,
+        "CloseSession" => answer(&mut i, &method, seq, |r| close_session(shared, r))?,
         _ => {
             // Skip the arguments so a malformed unknown call is still an error.
             i.skip(TType::Struct)?;
@@ -1242,36 +1228,42 @@ fn cancel(shared: &Shared, req: TCancelOperationReq) -> TCancelOperationResp {
     }
 }
 
+/// The status of a Close call: success, counted in `closed`, when the handle `existed`;
+/// else `unknown`.
+fn close_status(existed: bool, closed: &mut usize, unknown: TStatus) -> TStatus {
+    if !existed {
+        return unknown;
+    }
+    *closed += 1;
+    TStatus::success()
+}
+
 fn close_operation(shared: &Shared, req: TCloseOperationReq) -> TCloseOperationResp {
     let mut st = shared.state();
-    if st
-        .operations
+    let State {
+        stats, operations, ..
+    } = &mut *st;
+    let existed = operations
         .remove(&req.operation_handle.operation_id.guid)
-        .is_none()
-    {
-        return TCloseOperationResp {
-            status: invalid_handle(),
-        };
-    }
-    st.stats.operations_closed += 1;
+        .is_some();
     TCloseOperationResp {
-        status: TStatus::success(),
+        status: close_status(existed, &mut stats.operations_closed, invalid_handle()),
     }
 }
 
 fn close_session(shared: &Shared, req: TCloseSessionReq) -> TCloseSessionResp {
     let mut st = shared.state();
-    if st
-        .sessions
+    let State {
+        stats, sessions, ..
+    } = &mut *st;
+    let existed = sessions
         .remove(&req.session_handle.session_id.guid)
-        .is_none()
-    {
-        return TCloseSessionResp {
-            status: status_error("Invalid session id", "HY000"),
-        };
-    }
-    st.stats.sessions_closed += 1;
+        .is_some();
     TCloseSessionResp {
-        status: TStatus::success(),
+        status: close_status(
+            existed,
+            &mut stats.sessions_closed,
+            status_error("Invalid session id", "HY000"),
+        ),
     }
 }

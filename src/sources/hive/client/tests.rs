@@ -301,6 +301,22 @@ fn id_column() -> Vec<ColumnSpec> {
     vec![ColumnSpec::new("id", ColumnKind::Int64)]
 }
 
+/// Options that log in as `username` with `password`.
+fn opts_as(port: u16, flavor: Flavor, username: &str, password: &str) -> ConnectOptions {
+    let mut o = opts(port, flavor);
+    o.credentials = Some(Credentials {
+        username: username.to_owned(),
+        password: Some(Secret::new(password)),
+    });
+    o
+}
+
+/// The `id` values of the next batch of at most `max_rows`; `None` at the end.
+async fn fetch_ids(session: &mut Session, op: &mut Operation, max_rows: usize) -> Option<Vec<i64>> {
+    let set = session.fetch(op, max_rows, &id_column()).await.unwrap()?;
+    Some(ids(&set))
+}
+
 fn ids(set: &DecodedRowSet) -> Vec<i64> {
     let a = set.columns[0]
         .as_any()
@@ -345,11 +361,7 @@ async fn polling_backs_off_until_finished_then_fetches_to_the_empty_batch() {
         ..Script::default()
     })
     .await;
-    let mut o = opts(port, Flavor::Spark);
-    o.credentials = Some(Credentials {
-        username: "alice".to_owned(),
-        password: Some(Secret::new("pw")),
-    });
+    let mut o = opts_as(port, Flavor::Spark, "alice", "pw");
     o.session_configuration.insert(
         "set:hiveconf:spark.sql.session.timeZone".to_owned(),
         "UTC".to_owned(),
@@ -382,28 +394,14 @@ async fn polling_backs_off_until_finished_then_fetches_to_the_empty_batch() {
 
     let schema = session.result_schema(&mut op).await.unwrap();
     assert_eq!(schema.columns[0].column_name, "id");
-    let first = session
-        .fetch(&mut op, 1000, &id_column())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(ids(&first), [1, 2, 3]);
+    assert_eq!(
+        fetch_ids(&mut session, &mut op, 1000).await.unwrap(),
+        [1, 2, 3]
+    );
     // Spark says hasMoreRows = false on every batch: only the empty batch ends the data.
-    assert!(
-        session
-            .fetch(&mut op, 1000, &id_column())
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_eq!(fetch_ids(&mut session, &mut op, 1000).await, None);
     assert!(op.is_done());
-    assert!(
-        session
-            .fetch(&mut op, 1000, &id_column())
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_eq!(fetch_ids(&mut session, &mut op, 1000).await, None);
     session.close_operation(op).await.unwrap();
     session.close().await.unwrap();
     let calls = names(&log);
@@ -427,26 +425,13 @@ async fn impala_end_of_data_and_still_executing() {
     assert_eq!(session.protocol(), TProtocolVersion::V6);
     let mut op = session.execute("SELECT id FROM t").await.unwrap();
     // STILL_EXECUTING without rows is asked again; then the rows.
-    let first = session
-        .fetch(&mut op, 10, &id_column())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(ids(&first), [1, 2, 3]);
-    let last = session
-        .fetch(&mut op, 10, &id_column())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(ids(&last), [4]);
-    // hasMoreRows was false: no further FetchResults.
-    assert!(
-        session
-            .fetch(&mut op, 10, &id_column())
-            .await
-            .unwrap()
-            .is_none()
+    assert_eq!(
+        fetch_ids(&mut session, &mut op, 10).await.unwrap(),
+        [1, 2, 3]
     );
+    assert_eq!(fetch_ids(&mut session, &mut op, 10).await.unwrap(), [4]);
+    // hasMoreRows was false: no further FetchResults.
+    assert_eq!(fetch_ids(&mut session, &mut op, 10).await, None);
     assert_eq!(
         names(&log).iter().filter(|c| *c == "FetchResults").count(),
         3
@@ -510,11 +495,7 @@ async fn error_state_surfaces_the_server_message_and_closes_the_operation() {
 #[tokio::test]
 async fn open_session_error_status_names_the_server() {
     let (port, _log) = fake(Script::default()).await;
-    let mut o = opts(port, Flavor::Spark);
-    o.credentials = Some(Credentials {
-        username: "intruder".to_owned(),
-        password: Some(Secret::new("nope-secret")),
-    });
+    let o = opts_as(port, Flavor::Spark, "intruder", "nope-secret");
     let e = Session::open(&o).await.unwrap_err();
     let text = e.to_string();
     assert!(
@@ -531,11 +512,7 @@ async fn dropping_a_session_cancels_and_closes_everything() {
     let (port, log) = fake(Script::default()).await;
     let mut session = Session::open(&opts(port, Flavor::Spark)).await.unwrap();
     let mut op = session.execute("SELECT id FROM t").await.unwrap();
-    session
-        .fetch(&mut op, 10, &id_column())
-        .await
-        .unwrap()
-        .unwrap();
+    assert!(fetch_ids(&mut session, &mut op, 10).await.is_some());
     drop(op);
     drop(session);
     let calls = wait_for(&log, &["CancelOperation", "CloseOperation", "CloseSession"]).await;

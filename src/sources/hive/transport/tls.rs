@@ -446,9 +446,15 @@ mod tests {
         Identity { cert, key }
     }
 
-    /// A TLS server on 127.0.0.1 presenting `id` that answers each raw request with a
-    /// fixed message.
-    async fn tls_server(id: &Identity) -> u16 {
+    /// A TLS server on 127.0.0.1 presenting `id`; `serve` handles each accepted connection.
+    async fn serve_tls<F, Fut>(id: &Identity, serve: F) -> u16
+    where
+        F: Fn(tokio_rustls::server::TlsStream<tokio::net::TcpStream>) -> Fut
+            + Send
+            + Sync
+            + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
         let config = rustls::ServerConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
@@ -463,27 +469,35 @@ mod tests {
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
+        let serve = Arc::new(serve);
         tokio::spawn(async move {
             loop {
                 let Ok((tcp, _)) = listener.accept().await else {
                     return;
                 };
-                let acceptor = acceptor.clone();
+                let (acceptor, serve) = (acceptor.clone(), serve.clone());
                 tokio::spawn(async move {
-                    let Ok(mut tls) = acceptor.accept(tcp).await else {
-                        return;
-                    };
-                    let mut buf = Vec::new();
-                    while read_raw_message(&mut tls, &mut buf).await.is_some() {
-                        if tls.write_all(&message(1, 100)).await.is_err() {
-                            return;
-                        }
-                        let _ = tls.flush().await;
+                    if let Ok(tls) = acceptor.accept(tcp).await {
+                        serve(tls).await;
                     }
                 });
             }
         });
         port
+    }
+
+    /// A TLS server presenting `id` that answers each raw request with a fixed message.
+    async fn tls_server(id: &Identity) -> u16 {
+        serve_tls(id, |mut tls| async move {
+            let mut buf = Vec::new();
+            while read_raw_message(&mut tls, &mut buf).await.is_some() {
+                if tls.write_all(&message(1, 100)).await.is_err() {
+                    return;
+                }
+                let _ = tls.flush().await;
+            }
+        })
+        .await
     }
 
     fn pem_file(dir: &tempfile::TempDir, name: &str, cert: &rcgen::Certificate) -> PathBuf {
@@ -617,67 +631,41 @@ mod tests {
 
     /// An HTTPS server presenting `id` that answers every POST with a fixed message.
     async fn https_server(id: &Identity) -> u16 {
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![id.cert.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(id.key.serialize_der().into()),
-        )
-        .unwrap();
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        tokio::spawn(async move {
+        serve_tls(id, |mut tls| async move {
+            use tokio::io::AsyncReadExt;
+            let mut buf = Vec::new();
             loop {
-                let Ok((tcp, _)) = listener.accept().await else {
-                    return;
-                };
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    use tokio::io::AsyncReadExt;
-                    let Ok(mut tls) = acceptor.accept(tcp).await else {
-                        return;
-                    };
-                    let mut buf = Vec::new();
-                    loop {
-                        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-                            let mut chunk = [0u8; 4096];
-                            match tls.read(&mut chunk).await {
-                                Ok(0) | Err(_) => return,
-                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                            }
-                            continue;
-                        };
-                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                        let len: usize = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:"))
-                            .map_or(0, |v| v.trim().parse().unwrap());
-                        while buf.len() < end + 4 + len {
-                            let mut chunk = [0u8; 4096];
-                            match tls.read(&mut chunk).await {
-                                Ok(0) | Err(_) => return,
-                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                            }
-                        }
-                        buf.drain(..end + 4 + len);
-                        let body = message(1, 100);
-                        let mut out =
-                            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len())
-                                .into_bytes();
-                        out.extend_from_slice(&body);
-                        if tls.write_all(&out).await.is_err() {
-                            return;
-                        }
+                let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                    let mut chunk = [0u8; 4096];
+                    match tls.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
                     }
-                });
+                    continue;
+                };
+                let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map_or(0, |v| v.trim().parse().unwrap());
+                while buf.len() < end + 4 + len {
+                    let mut chunk = [0u8; 4096];
+                    match tls.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                buf.drain(..end + 4 + len);
+                let body = message(1, 100);
+                let mut out = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len())
+                    .into_bytes();
+                out.extend_from_slice(&body);
+                if tls.write_all(&out).await.is_err() {
+                    return;
+                }
             }
-        });
-        port
+        })
+        .await
     }
 
     #[tokio::test]
