@@ -12,7 +12,7 @@ pub async fn run(args: DatasetArgs) -> Result<ExitStatus, CliError> {
     let plan = args.plan().await?;
     let report = measure(&plan, args.engine.options().max_parallel_partitions)
         .await
-        .map_err(|e| CliError::engine(args.dataset.clone(), e))?;
+        .map_err(|e| CliError::engine(format!("dataset '{}'", args.dataset), e))?;
     if args.json {
         let value = serde_json::to_value(&report).unwrap_or_default();
         output::print_json(&value)?;

@@ -59,7 +59,8 @@ async fn run_one(
     activity: CopyActivityPlan,
     explain: bool,
 ) -> Result<(String, serde_json::Value), CliError> {
-    let engine_error = |source| CliError::engine(activity.activity.clone(), source);
+    let engine_error =
+        |source| CliError::engine(format!("activity '{}'", activity.activity), source);
     let start = chrono::Utc::now();
     let plan = CopyPlan::build(activity.job.clone())
         .await

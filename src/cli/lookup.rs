@@ -39,7 +39,7 @@ pub struct LookupArgs {
 pub async fn run(args: LookupArgs) -> Result<ExitStatus, CliError> {
     let factory = crate::config::load(&args.factory.factory)?;
     let lookup = crate::plan::lookup_activity(&factory, args.pipeline.as_deref(), &args.activity)?;
-    let engine_error = |source| CliError::engine(args.activity.clone(), source);
+    let engine_error = |source| CliError::engine(format!("activity '{}'", args.activity), source);
     let plan = QueryPlan::build(
         lookup.source.source.clone(),
         &lookup.source.table,

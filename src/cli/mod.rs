@@ -101,10 +101,8 @@ impl DatasetArgs {
     pub async fn plan(&self) -> Result<crate::engine::query::QueryPlan, CliError> {
         let factory = crate::config::load(&self.factory.factory)?;
         let dataset = factory.dataset(&self.dataset)?;
-        let mut resolved = crate::plan::source::resolve(&factory, dataset, None)?;
-        if self.query.is_some() {
-            resolved.transform = self.query.clone();
-        }
+        let resolved =
+            crate::plan::source::resolve_with_query(&factory, dataset, self.query.clone())?;
         crate::engine::query::QueryPlan::build(
             resolved.source,
             &resolved.table,
@@ -112,7 +110,7 @@ impl DatasetArgs {
             &self.engine.options(),
         )
         .await
-        .map_err(|e| CliError::engine(self.dataset.clone(), e))
+        .map_err(|e| CliError::engine(format!("dataset '{}'", self.dataset), e))
     }
 }
 
@@ -140,9 +138,9 @@ pub enum CliError {
     #[error(transparent)]
     Plan(Box<PlanError>),
     /// Planning or running failed.
-    #[error("activity '{activity}': {source}")]
+    #[error("{activity}: {source}")]
     Engine {
-        /// The activity or dataset being run.
+        /// What was being run, e.g. `activity 'Copy'` or `dataset 'D'`.
         activity: String,
         /// What failed.
         source: Box<EngineError>,

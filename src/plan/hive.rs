@@ -9,12 +9,14 @@ use crate::sources::hive::options::{HiveSourceConfig, ReadTarget};
 
 /// Builds the HiveServer2 source configuration for `dataset`: the linked service's connection
 /// settings, the activity source's `query` (which overrides the dataset's table) and range
-/// partitioning. `session_configuration` is left empty and `fetch_rows` at
+/// partitioning. `query_override` (`quiver schema`/`bench --query`) takes the place of both.
+/// `session_configuration` is left empty and `fetch_rows` at
 /// [`HiveSourceConfig::DEFAULT_FETCH_ROWS`].
 pub fn hive_source_config(
     factory: &Factory,
     dataset: &Dataset,
     activity_source: Option<&CopySource>,
+    query_override: Option<String>,
 ) -> Result<HiveSourceConfig, PlanError> {
     let hive = match &dataset.kind {
         DatasetKind::Impala(d) | DatasetKind::Spark(d) => d,
@@ -56,6 +58,7 @@ pub fn hive_source_config(
         Some(s) => (s.query, s.partitioning),
         None => (None, None),
     };
+    let query = query_override.or(query);
     let target = match (query, &hive.table) {
         (Some(q), _) => ReadTarget::Query(q),
         (None, Some(table)) => table.read_target(),
@@ -110,7 +113,7 @@ mod tests {
         else {
             panic!("not a copy")
         };
-        hive_source_config(f, ds, Some(&c.source))
+        hive_source_config(f, ds, Some(&c.source), None)
     }
 
     #[test]
@@ -147,7 +150,10 @@ mod tests {
         assert!(!format!("{cfg:?}{f:?}").contains(PASSWORD));
         // Without an activity source (e.g. `quiver schema` on a dataset).
         let ds = f.dataset("In").unwrap();
-        assert_eq!(hive_source_config(&f, ds, None).unwrap().target, cfg.target);
+        assert_eq!(
+            hive_source_config(&f, ds, None, None).unwrap().target,
+            cfg.target
+        );
     }
 
     #[test]
@@ -227,7 +233,7 @@ mod tests {
         .unwrap();
         let sink = f.dataset("Sink").unwrap();
         assert!(matches!(
-            hive_source_config(&f, sink, None),
+            hive_source_config(&f, sink, None, None),
             Err(PlanError::NotASource {
                 dataset_type: "Parquet",
                 ..

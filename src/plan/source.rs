@@ -52,7 +52,7 @@ pub fn resolve(
         DatasetKind::Impala(_) | DatasetKind::Spark(_) => {
             // The query is Impala or Spark SQL and runs on the server.
             query = None;
-            let config = super::hive::hive_source_config(factory, dataset, activity_source)?;
+            let config = super::hive::hive_source_config(factory, dataset, activity_source, None)?;
             Arc::new(HiveSource::new(config))
         }
         DatasetKind::Parquet(_) => {
@@ -66,4 +66,31 @@ pub fn resolve(
         table: dataset.name.clone(),
         transform: query,
     })
+}
+
+/// Resolves `dataset` for `quiver schema` and `quiver bench`, with their optional `--query`:
+/// Impala and Spark run it on the server (as their copy sources' `query` does); other
+/// sources run it as DataFusion SQL over the dataset's name.
+pub fn resolve_with_query(
+    factory: &Factory,
+    dataset: &Dataset,
+    query: Option<String>,
+) -> Result<ResolvedSource, PlanError> {
+    match (&dataset.kind, query) {
+        (DatasetKind::Impala(_) | DatasetKind::Spark(_), Some(q)) => {
+            let config = super::hive::hive_source_config(factory, dataset, None, Some(q))?;
+            Ok(ResolvedSource {
+                source: Arc::new(HiveSource::new(config)),
+                table: dataset.name.clone(),
+                transform: None,
+            })
+        }
+        (_, query) => {
+            let mut resolved = resolve(factory, dataset, None)?;
+            if query.is_some() {
+                resolved.transform = query;
+            }
+            Ok(resolved)
+        }
+    }
 }
