@@ -208,3 +208,75 @@ fn impala_2_0_over_binary_and_bad_credentials() {
     assert!(!stderr.contains("wrong-pw-42"), "{stderr}");
     assert!(all_files(&out.join("data")).is_empty());
 }
+
+#[test]
+fn schema_with_a_query_asks_spark_and_names_what_1_0_cannot_read() {
+    let env = spark_env();
+    let dir = unique_dir("spark-cli-schema");
+    let linked = |version: Option<&str>| {
+        let mut ls = json!({"type": "Spark", "typeProperties": {
+            "host": "127.0.0.1", "port": env.port("http"), "thriftTransportProtocol": "HTTP",
+            "authenticationType": "UsernameAndPassword", "httpPath": "/cliservice",
+            "enableSsl": false, "username": "u", "password": {"type": "SecureString", "value": "p"}}});
+        if let Some(v) = version {
+            ls["version"] = json!(v);
+        }
+        ls
+    };
+    let query = "SELECT CAST(1 AS TINYINT) AS b, TIMESTAMP_NTZ'2020-01-01 00:00:00' AS n, \
+                 INTERVAL '3' DAY AS i";
+    let schema = |factory: &Path| {
+        quiver()
+            .args(["schema", "--json", "--dataset", "In", "--query", query])
+            .arg(factory)
+            .output()
+            .unwrap()
+    };
+    let v2 = factory(
+        &dir.join("v2"),
+        linked(Some("2.0")),
+        "SparkObject",
+        json!({"table": "not_read"}),
+        json!({"type": "SparkSource"}),
+        &dir,
+    );
+    let out = schema(&v2);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let col = |name: &str| {
+        v["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(col("b")["sourceType"], "ByteType");
+    assert_eq!(col("b")["interimType"], "SByte");
+    assert_eq!(col("n")["sourceType"], "TimestampNTZType");
+    assert_eq!(col("n")["interimType"], "DateTime");
+    assert_eq!(col("i")["interimType"], "String");
+
+    // 1.0 rejects intervals; the error names the column, the type and the way out.
+    let v1 = factory(
+        &dir.join("v1"),
+        linked(None),
+        "SparkObject",
+        json!({"table": "not_read"}),
+        json!({"type": "SparkSource"}),
+        &dir,
+    );
+    let out = schema(&v1);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("dataset 'In'") && stderr.contains("column 'i'"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("\"version\": \"2.0\""), "{stderr}");
+}
