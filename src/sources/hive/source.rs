@@ -105,7 +105,8 @@ impl HiveSource {
             while let Some(set) = session.fetch(&mut op, 2, &specs).await? {
                 if bounds.is_none() && set.num_rows > 0 {
                     let text = |i: usize| {
-                        set.columns[i]
+                        set.columns
+                            .get(i)?
                             .as_any()
                             .downcast_ref::<arrow::array::StringArray>()
                             .filter(|a| a.is_valid(0))
@@ -179,9 +180,10 @@ async fn spark_declared_types(session: &mut Session, base: &str) -> Result<Vec<S
     let mut types = Vec::new();
     let fetched = async {
         while let Some(set) = session.fetch(&mut op, 10_000, &specs).await? {
-            if let Some(a) = set.columns[1]
-                .as_any()
-                .downcast_ref::<arrow::array::StringArray>()
+            if let Some(a) = set
+                .columns
+                .get(1)
+                .and_then(|c| c.as_any().downcast_ref::<arrow::array::StringArray>())
             {
                 types.extend(a.iter().map(|v| v.unwrap_or_default().to_string()));
             }
@@ -354,8 +356,6 @@ async fn start(mut scan: Scan, progress: PartitionProgress) -> Result<Reading, H
     let config = config.as_ref();
     let mut session = open_session(config).await?;
     let base = sql::base_select(&config.target);
-    // Projection by name needs the column names, which the schema probe gives; the planner
-    // asks for the schema before it opens partitions, so this is normally known already.
     // The column names (for a projection) and Spark's declared types (DESCRIBE QUERY) come
     // from describing the read; the planner normally did that already.
     let expected = match scan.expected.take() {

@@ -1,3 +1,6 @@
+//! Column plans from HS2 metadata (both type tables, both versions) and the whole-column
+//! conversions of decoded wire arrays into the planned Arrow types.
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use arrow::array::{

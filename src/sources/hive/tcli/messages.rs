@@ -255,8 +255,8 @@ impl HiveStruct for TSessionHandle {
     }
 }
 
-/// `TOpenSessionReq`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// `TOpenSessionReq`. Its `Debug` output hides the password.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct TOpenSessionReq {
     /// Field 1, `client_protocol` (required; IDL default V10).
     pub client_protocol: TProtocolVersion,
@@ -267,6 +267,17 @@ pub struct TOpenSessionReq {
     /// Field 4, `configuration` (`use:database`, `set:hiveconf:k`, Impala query options;
     /// §2.3).
     pub configuration: Option<BTreeMap<String, String>>,
+}
+
+impl std::fmt::Debug for TOpenSessionReq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TOpenSessionReq")
+            .field("client_protocol", &self.client_protocol)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("configuration", &self.configuration)
+            .finish()
+    }
 }
 
 impl HiveStruct for TOpenSessionReq {
@@ -853,12 +864,18 @@ mod tests {
     #[test]
     fn open_session() {
         round_trip(&TOpenSessionReq::default());
-        round_trip(&TOpenSessionReq {
+        let with_password = TOpenSessionReq {
             client_protocol: TProtocolVersion::V6,
             username: Some("quiver".into()),
-            password: Some("x".into()),
+            password: Some("TOPSECRET-open-session".into()),
             configuration: Some(conf()),
-        });
+        };
+        round_trip(&with_password);
+        let debug = format!("{with_password:?}");
+        assert!(
+            debug.contains("quiver") && !debug.contains("TOPSECRET"),
+            "{debug}"
+        );
         round_trip(&TOpenSessionResp {
             status: TStatus::success(),
             server_protocol_version: TProtocolVersion::V6,

@@ -27,8 +27,11 @@ use crate::sources::hive::options::ConnectOptions;
 /// The Thrift content type.
 const THRIFT: &str = "application/x-thrift";
 
-/// How much of an error body goes into a message.
+/// How much of an error body goes into a message, in characters.
 const BODY_EXCERPT: usize = 200;
+
+/// The most of an error body read for [`BODY_EXCERPT`] (4 bytes per character at most).
+const ERROR_BODY_LIMIT: usize = BODY_EXCERPT * 4;
 
 /// A cookie jar that can be emptied (reqwest's [`Jar`] cannot).
 #[derive(Default)]
@@ -162,7 +165,7 @@ impl HttpTransport {
             });
         }
         if !status.is_success() {
-            let text = response.text().await.unwrap_or_default();
+            let text = body_start(response).await;
             let body: String = text.chars().take(BODY_EXCERPT).collect();
             return Err(TransportError::HttpStatus {
                 url: self.url_text.clone(),
@@ -216,6 +219,20 @@ impl HttpTransport {
             source,
         }
     }
+}
+
+/// The first bytes of an error response's body as text (lossy), reading no more than
+/// [`ERROR_BODY_LIMIT`] bytes however large the body is.
+async fn body_start(mut response: reqwest::Response) -> String {
+    let mut bytes = Vec::new();
+    while bytes.len() < ERROR_BODY_LIMIT {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    bytes.truncate(ERROR_BODY_LIMIT);
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 #[cfg(test)]
