@@ -532,3 +532,84 @@ async fn text_that_is_not_utf8_is_repaired_in_its_column_only() {
         sorted(expected_rows(&rest))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simple_filters_run_on_the_server_and_are_checked_again() {
+    let table = impala_all_types(3000, 12);
+    // This handler honours the projection but ignores WHERE and sends every row, so the
+    // result is only right if DataFusion applies the filter again.
+    let served = table.clone();
+    let server = Hs2Server::start(ServerConfig::new(move |sql: &str| {
+        let list = sql
+            .strip_prefix("SELECT ")
+            .and_then(|rest| rest.split_once(" FROM (").map(|(list, _)| list))
+            .unwrap_or("*");
+        if list == "*" {
+            return Ok(Arc::new(served.clone()));
+        }
+        let names: Vec<String> = list
+            .split(", ")
+            .map(|n| {
+                n.trim_start_matches("q.`")
+                    .trim_end_matches('`')
+                    .to_string()
+            })
+            .collect();
+        Ok(Arc::new(served.select(|c| names.contains(&c.name))))
+    }));
+    let src = Arc::new(source(connect(&server, false, false), ConnectorVersion::V2));
+    let plan = quiver::engine::query::QueryPlan::build(
+        src,
+        "t",
+        Some("SELECT id FROM t WHERE c_int > 0 AND c_string IS NOT NULL AND c_float > 0.5"),
+        &EngineOptions::default(),
+    )
+    .await
+    .unwrap();
+    let mut stream = plan.execute_merged().unwrap();
+    let mut ids = Vec::new();
+    while let Some(batch) = stream.next().await {
+        let batch = batch.unwrap();
+        ids.extend(
+            batch
+                .column(0)
+                .as_primitive::<Int64Type>()
+                .values()
+                .iter()
+                .copied(),
+        );
+    }
+    ids.sort_unstable();
+    let crate::hs2::ColumnValues::I32(ints) = &table.columns[4].values else {
+        panic!("c_int is column 4");
+    };
+    let strings = table.columns.iter().find(|c| c.name == "c_string").unwrap();
+    let floats = table.columns.iter().find(|c| c.name == "c_float").unwrap();
+    let (crate::hs2::ColumnValues::String(strings), crate::hs2::ColumnValues::Double(floats)) =
+        (&strings.values, &floats.values)
+    else {
+        panic!("column types");
+    };
+    let expected: Vec<i64> = (0..table.num_rows())
+        .filter(|&i| {
+            ints[i].is_some_and(|v| v > 0)
+                && strings[i].is_some()
+                && floats[i].is_some_and(|v| v > 0.5)
+        })
+        .map(|i| i as i64)
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(ids, expected);
+    let scan = server
+        .statements()
+        .into_iter()
+        .find(|s| s.contains("WHERE"))
+        .expect("a scan with a WHERE clause");
+    assert!(scan.contains("(`c_int` > 0)"), "{scan}");
+    assert!(scan.contains("(`c_string` IS NOT NULL)"), "{scan}");
+    let (_, condition) = scan.split_once(" WHERE ").unwrap();
+    assert!(
+        !condition.contains("c_float"),
+        "floats stay in DataFusion: {scan}"
+    );
+}

@@ -31,8 +31,8 @@ use super::options::{Flavor, HiveSourceConfig};
 use super::ranges;
 use super::sql::{self, RangeFilter};
 use crate::sources::{
-    Partition, PartitionDescriptor, PartitionProgress, PartitionStream, ScanRequest, Source,
-    SourceError,
+    FilterSupport, Partition, PartitionDescriptor, PartitionProgress, PartitionStream, Predicate,
+    ScanRequest, Source, SourceError,
 };
 
 /// Spark's session time zone, set on every session so TIMESTAMP text is UTC (notes §2.4).
@@ -69,6 +69,13 @@ impl HiveSource {
 
     fn system(&self) -> &'static str {
         self.config.connect.flavor.name()
+    }
+
+    /// `predicate` as a WHERE condition for this server, if it can be written safely
+    /// (Impala keeps nanoseconds that quiver truncates, so its timestamps stay in DataFusion).
+    fn filter_sql(&self, predicate: &Predicate) -> Option<String> {
+        let exact_timestamps = self.config.connect.flavor == Flavor::Spark;
+        sql::predicate_sql(predicate, exact_timestamps)
     }
 
     fn error(&self, e: HiveError) -> SourceError {
@@ -202,6 +209,15 @@ impl Source for HiveSource {
         HiveSource::system(self)
     }
 
+    /// Simple comparisons run on the server as part of the query. They are reported inexact,
+    /// so DataFusion checks them again: the server only narrows what travels.
+    fn filter_support(&self, predicate: &Predicate) -> FilterSupport {
+        match self.filter_sql(predicate) {
+            Some(_) => FilterSupport::Inexact,
+            None => FilterSupport::Unsupported,
+        }
+    }
+
     async fn schema(&self) -> Result<SchemaRef, SourceError> {
         Ok(self.describe().await?.schema.clone())
     }
@@ -288,6 +304,11 @@ impl Source for HiveSource {
             config: self.config.clone(),
             range,
             projection: request.projection.clone(),
+            filters: request
+                .filters
+                .iter()
+                .filter_map(|p| self.filter_sql(p))
+                .collect(),
             limit: request.limit,
             batch_size: request.batch_size.max(1),
             system: self.system(),
@@ -303,6 +324,8 @@ struct Scan {
     config: Arc<HiveSourceConfig>,
     range: Option<(String, Option<String>, Option<String>, bool)>,
     projection: Option<Vec<usize>>,
+    /// Server-side conditions from DataFusion's filters.
+    filters: Vec<String>,
     limit: Option<usize>,
     batch_size: usize,
     system: &'static str,
@@ -385,7 +408,7 @@ async fn start(mut scan: Scan, progress: PartitionProgress) -> Result<Reading, H
             upper: upper.as_deref(),
             with_nulls: *with_nulls,
         });
-    let statement = sql::scan_sql(&base, columns, range.as_ref(), scan.limit);
+    let statement = sql::scan_sql(&base, columns, range.as_ref(), &scan.filters, scan.limit);
     let mut op = session.execute(&statement).await?;
     let metadata = session.result_schema(&mut op).await?;
     let found = columns::plan_columns(config.connect.flavor, config.version, &metadata, None)?;
