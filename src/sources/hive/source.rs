@@ -300,6 +300,13 @@ impl Source for HiveSource {
             }
             _ => return Err(SourceError::foreign_partition(self.system(), partition)),
         };
+        if let Some(described) = self.described.get() {
+            crate::sources::project_schema(
+                self.system(),
+                &described.schema,
+                request.projection.as_ref(),
+            )?;
+        }
         let scan = Scan {
             config: self.config.clone(),
             range,
