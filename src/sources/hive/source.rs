@@ -321,7 +321,7 @@ impl Source for HiveSource {
             system: self.system(),
             expected: self.described.get().cloned(),
         };
-        let stream = futures::stream::unfold(ScanState::Start(scan, progress), step);
+        let stream = futures::stream::unfold(ScanState::Start(Box::new(scan), progress), step);
         Ok(stream.boxed())
     }
 }
@@ -356,7 +356,7 @@ struct Reading {
 }
 
 enum ScanState {
-    Start(Scan, PartitionProgress),
+    Start(Box<Scan>, PartitionProgress),
     Reading(Box<Reading>),
     Done,
 }
@@ -366,7 +366,7 @@ async fn step(state: ScanState) -> Option<(Result<RecordBatch, SourceError>, Sca
         ScanState::Done => None,
         ScanState::Start(scan, progress) => {
             let system = scan.system;
-            match start(scan, progress).await {
+            match start(*scan, progress).await {
                 Ok(reading) => next(Box::new(reading)).await,
                 Err(e) => Some((
                     Err(SourceError::Hive {
