@@ -36,7 +36,9 @@ use crate::sources::{
 };
 
 /// Spark's session time zone, set on every session so TIMESTAMP text is UTC (notes §2.4).
-const SPARK_TIME_ZONE_SQL: &str = "SET spark.sql.session.timeZone=UTC";
+/// Sent with OpenSession: the Spark Thrift Server applies `set:hiveconf:` entries to the new
+/// session's SQL conf, which saves a SET statement per session.
+const SPARK_TIME_ZONE: (&str, &str) = ("set:hiveconf:spark.sql.session.timeZone", "UTC");
 
 /// What [`HiveSource::schema`] learned from the server.
 #[derive(Debug, Clone)]
@@ -141,11 +143,15 @@ async fn close_quietly(session: Session) {
 }
 
 async fn open_session(config: &HiveSourceConfig) -> Result<Session, HiveError> {
-    let mut session = Session::open(&config.connect).await?;
-    if config.connect.flavor == Flavor::Spark {
-        session.execute_and_close(SPARK_TIME_ZONE_SQL).await?;
+    if config.connect.flavor != Flavor::Spark {
+        return Session::open(&config.connect).await;
     }
-    Ok(session)
+    let mut connect = config.connect.clone();
+    let (key, value) = SPARK_TIME_ZONE;
+    connect
+        .session_configuration
+        .insert(key.to_string(), value.to_string());
+    Session::open(&connect).await
 }
 
 async fn describe_with(
