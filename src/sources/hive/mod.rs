@@ -201,6 +201,9 @@ pub enum HiveError {
         /// Columns the read returned.
         found: usize,
     },
+    /// The task fetching a partition's rows stopped without saying why (it panicked).
+    #[error("HiveServer2: the fetch task of this read stopped unexpectedly; run the copy again")]
+    FetchTaskEnded,
     /// Range partition bounds that cannot be split.
     #[error("HiveServer2: {source}")]
     Range {

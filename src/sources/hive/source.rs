@@ -26,7 +26,7 @@ use tokio::sync::OnceCell;
 use super::HiveError;
 use super::client::{Operation, Session};
 use super::columns::{self, ColumnPlan};
-use super::decode::{ColumnKind, ColumnSpec};
+use super::decode::{ColumnKind, ColumnSpec, DecodedRowSet};
 use super::options::{Flavor, HiveSourceConfig};
 use super::ranges;
 use super::sql::{self, RangeFilter};
@@ -346,19 +346,72 @@ struct Scan {
     expected: Option<Described>,
 }
 
+/// What the fetch task sends: a decoded row set, `Ok(None)` once everything arrived and the
+/// server side is closed, or the error that ended the read.
+type FetchMessage = Result<Option<DecodedRowSet>, HiveError>;
+
+/// Row sets decoded by the fetch task, waiting to be converted.
+type Fetched = tokio::sync::mpsc::Receiver<FetchMessage>;
+
 struct Reading {
-    session: Session,
-    op: Operation,
+    fetched: Fetched,
+    /// Aborts the fetch task when the read is dropped; the task's session then cancels and
+    /// closes its operation on the server (see `client::Session`'s Drop).
+    _fetcher: AbortOnDrop,
     plans: Vec<ColumnPlan>,
-    specs: Vec<ColumnSpec>,
     schema: SchemaRef,
     ready: VecDeque<RecordBatch>,
     progress: PartitionProgress,
     system: &'static str,
     batch_size: usize,
+}
+
+/// A spawned task that is aborted when this is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Fetches and decodes row sets until the end of data, then closes the operation and the
+/// session. It runs beside the stream, so the next FetchResults round trip overlaps with
+/// converting the previous row set.
+async fn fetch_all(
+    mut session: Session,
+    mut op: Operation,
+    specs: Vec<ColumnSpec>,
     fetch_rows: usize,
-    /// `session.bytes_received()` when progress was last told.
-    bytes_seen: u64,
+    progress: PartitionProgress,
+    tx: tokio::sync::mpsc::Sender<FetchMessage>,
+) {
+    let mut bytes_seen = 0;
+    loop {
+        match session.fetch(&mut op, fetch_rows, &specs).await {
+            Ok(Some(set)) => {
+                let received = session.bytes_received();
+                progress.add_bytes(received.saturating_sub(bytes_seen));
+                bytes_seen = received;
+                if tx.send(Ok(Some(set))).await.is_err() {
+                    return; // the read was dropped: dropping the session cleans up
+                }
+            }
+            Ok(None) => {
+                if let Err(e) = session.close_operation(op).await {
+                    // Every row has arrived; a failed close only leaves server-side state.
+                    tracing::warn!(error = %e, "HiveServer2: CloseOperation failed after the last row");
+                }
+                close_quietly(session).await;
+                let _ = tx.send(Ok(None)).await;
+                return;
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+        }
+    }
 }
 
 enum ScanState {
@@ -441,18 +494,26 @@ async fn start(mut scan: Scan, progress: PartitionProgress) -> Result<Reading, H
     let plans = expected_plans;
     let schema = columns::arrow_schema(config.connect.flavor, config.version, &plans);
     let specs = columns::wire_specs(&plans);
-    Ok(Reading {
+    // One decoded row set waits while the next is fetched: enough to overlap the round trip
+    // with conversion, and memory stays at about two replies per partition.
+    let (tx, fetched) = tokio::sync::mpsc::channel(1);
+    let fetcher = tokio::spawn(fetch_all(
         session,
         op,
-        plans,
         specs,
+        config.fetch_rows.max(1),
+        progress.clone(),
+        tx,
+    ));
+    Ok(Reading {
+        fetched,
+        _fetcher: AbortOnDrop(fetcher),
+        plans,
         schema: Arc::new(schema),
         ready: VecDeque::new(),
         progress,
         system: scan.system,
         batch_size: scan.batch_size,
-        fetch_rows: config.fetch_rows.max(1),
-        bytes_seen: 0,
     })
 }
 
@@ -494,29 +555,20 @@ async fn next(mut r: Box<Reading>) -> Option<(Result<RecordBatch, SourceError>, 
             r.progress.add_batch(batch.num_rows() as u64);
             return Some((Ok(batch), ScanState::Reading(r)));
         }
-        let fetched = r.session.fetch(&mut r.op, r.fetch_rows, &r.specs).await;
-        match fetched {
+        let message = r
+            .fetched
+            .recv()
+            .await
+            .unwrap_or(Err(HiveError::FetchTaskEnded));
+        match message {
             Ok(Some(set)) => {
-                let received = r.session.bytes_received();
-                r.progress.add_bytes(received.saturating_sub(r.bytes_seen));
-                r.bytes_seen = received;
                 if let Err(e) = r.push(set.columns, set.num_rows) {
                     return Some((Err(e), ScanState::Done));
                 }
             }
             Ok(None) => {
-                let Reading {
-                    mut session,
-                    op,
-                    progress,
-                    ..
-                } = *r;
-                if let Err(e) = session.close_operation(op).await {
-                    // Every row has arrived; a failed close only leaves server-side state.
-                    tracing::warn!(error = %e, "HiveServer2: CloseOperation failed after the last row");
-                }
-                close_quietly(session).await;
-                progress.finish();
+                // Every row arrived, and the fetch task closed the operation and the session.
+                r.progress.finish();
                 return None;
             }
             Err(e) => {
