@@ -1101,12 +1101,17 @@ pub fn parse_decimal128(s: &[u8], precision: u8, scale: i8) -> Option<i128> {
     }
     let leading_zeros = int.iter().take_while(|&&b| b == b'0').count();
     let int = &int[leading_zeros..];
-    if int.len() + scale > usize::from(precision) {
+    if int.len() + scale > usize::from(DECIMAL128_MAX_PRECISION) {
         return None;
     }
     let v = push_digits(push_digits(0, int)?, frac)?;
-    // At most `precision` (≤ 38) digits in all: no overflow.
+    // At most 38 digits in all: no overflow.
     let v = v * POW10_I128[scale - frac.len()];
+    // The unscaled value has at most `precision` digits (also when the scale is larger than
+    // the precision, where only small fractions fit, as in parse_decimal256).
+    if v >= POW10_I128[usize::from(precision)] {
+        return None;
+    }
     Some(if negative { -v } else { v })
 }
 

@@ -685,6 +685,18 @@ fn decimal128_parses_exactly() {
         d("12345678901234567890.5", 38, 1),
         Some(123_456_789_012_345_678_905)
     );
+    // A scale above the precision holds only small fractions, as in parse_decimal256
+    // (found by the convert_text fuzz target).
+    assert_eq!(d("0", 4, 10), Some(0));
+    assert_eq!(d("0.0000001234", 4, 10), Some(1234));
+    assert_eq!(d("0.000001234", 4, 10), None);
+    for (s, p, sc) in [("0", 4, 10), ("0.0000001234", 4, 10), ("0.000001234", 4, 10)] {
+        assert_eq!(
+            d(s, p, sc),
+            parse_decimal256(s.as_bytes(), p, sc).and_then(|v| v.to_i128()),
+            "{s:?} as ({p},{sc})"
+        );
+    }
     // Refused: more fraction digits than the scale, too many digits, not a number.
     for (s, p, sc) in [
         ("123.456", 5, 2),
