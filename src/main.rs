@@ -5,6 +5,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use quiver::cli::{Cli, ExitStatus, run};
 
+/// How long an exiting process waits for dropped HiveServer2 sessions to be closed.
+const CLEANUP_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -24,7 +27,16 @@ fn main() -> ExitCode {
             return ExitCode::from(ExitStatus::Failed as u8);
         }
     };
-    match runtime.block_on(run(cli)) {
+    let outcome = runtime.block_on(async {
+        let outcome = run(cli).await;
+        // A failed or cancelled read drops its HiveServer2 sessions; let their cleanup
+        // (cancel and close on the server) finish before the process exits.
+        if !quiver::sources::hive::client::wait_for_cleanups(CLEANUP_WAIT).await {
+            tracing::warn!("some HiveServer2 sessions were not closed before exiting");
+        }
+        outcome
+    });
+    match outcome {
         Ok(status) => ExitCode::from(status as u8),
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {

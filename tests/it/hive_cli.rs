@@ -280,3 +280,63 @@ fn schema_with_a_query_asks_spark_and_names_what_1_0_cannot_read() {
     );
     assert!(stderr.contains("\"version\": \"2.0\""), "{stderr}");
 }
+
+#[test]
+fn ctrl_c_on_an_impala_copy_closes_everything_on_the_server_before_exiting() {
+    let mut config =
+        ServerConfig::serving(impala_all_types(20_000, 5)).with_fault(crate::hs2::Fault::Slow {
+            rpc_delay: std::time::Duration::from_millis(30),
+            running_polls: 0,
+            still_executing_fetches: 0,
+        });
+    config.max_batch_rows = 200;
+    let server = Hs2Server::start(config);
+    let dir = unique_dir("impala-cli-sigint");
+    let out = dir.join("out");
+    let f = factory(
+        &dir,
+        json!({"type": "Impala", "typeProperties": {"host": "127.0.0.1", "port": server.port(),
+            "authenticationType": "Anonymous"}}),
+        "ImpalaObject",
+        json!({"tableName": "functional.alltypes"}),
+        json!({"type": "ImpalaSource"}),
+        &out,
+    );
+    let child = quiver()
+        .arg("copy")
+        .arg(&f)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while server.rpc_count("FetchResults") < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the copy never fetched"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(server.open_operations() >= 1, "a read is running");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The process has exited: whatever it left open stays open now.
+    assert_eq!(
+        (server.open_sessions(), server.open_operations()),
+        (0, 0),
+        "sessions and operations left open by a cancelled copy; rpcs {:?}",
+        server.rpcs().iter().rev().take(8).collect::<Vec<_>>()
+    );
+    assert!(server.cancelled_operations() >= 1);
+    assert!(all_files(&out.join("data")).is_empty());
+}

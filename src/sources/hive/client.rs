@@ -55,6 +55,44 @@ pub const CLIENT_PROTOCOL: TProtocolVersion = TProtocolVersion::V11;
 /// The longest a dropped session's cleanup may take.
 pub const CLEANUP_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Cleanups of dropped sessions still running in this process.
+static PENDING_CLEANUPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static CLEANUPS_DONE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Counts one dropped session's cleanup task while it runs.
+struct PendingCleanup;
+
+impl PendingCleanup {
+    fn start() -> Self {
+        PENDING_CLEANUPS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        PendingCleanup
+    }
+}
+
+impl Drop for PendingCleanup {
+    fn drop(&mut self) {
+        PENDING_CLEANUPS.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        CLEANUPS_DONE.notify_waiters();
+    }
+}
+
+/// Waits, at most `timeout`, until the cleanups of dropped sessions (CancelOperation,
+/// CloseOperation, CloseSession) have finished. A process about to exit after a failed or
+/// cancelled read calls this, so that nothing it started keeps running on the server.
+/// Returns whether all of them finished.
+pub async fn wait_for_cleanups(timeout: Duration) -> bool {
+    let all_done = async {
+        loop {
+            let notified = CLEANUPS_DONE.notified();
+            if PENDING_CLEANUPS.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    };
+    tokio::time::timeout(timeout, all_done).await.is_ok()
+}
+
 /// How many characters of a statement go into error messages.
 const STATEMENT_EXCERPT: usize = 200;
 
@@ -658,7 +696,9 @@ impl Drop for Session {
         let (seq, handle) = (self.seq, self.handle.clone());
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
+                let pending = PendingCleanup::start();
                 runtime.spawn(async move {
+                    let _pending = pending;
                     let n = ops.len();
                     let done = tokio::time::timeout(
                         CLEANUP_TIMEOUT,
