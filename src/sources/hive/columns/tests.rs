@@ -690,7 +690,11 @@ fn decimal128_parses_exactly() {
     assert_eq!(d("0", 4, 10), Some(0));
     assert_eq!(d("0.0000001234", 4, 10), Some(1234));
     assert_eq!(d("0.000001234", 4, 10), None);
-    for (s, p, sc) in [("0", 4, 10), ("0.0000001234", 4, 10), ("0.000001234", 4, 10)] {
+    for (s, p, sc) in [
+        ("0", 4, 10),
+        ("0.0000001234", 4, 10),
+        ("0.000001234", 4, 10),
+    ] {
         assert_eq!(
             d(s, p, sc),
             parse_decimal256(s.as_bytes(), p, sc).and_then(|v| v.to_i128()),
