@@ -1091,7 +1091,9 @@ fn push_digits(mut total: i128, digits: &[u8]) -> Option<i128> {
 /// `Decimal128(precision, scale)`; `None` if it is not a number, has more fraction digits than
 /// `scale`, or does not fit `precision`. `precision` must be at most 38.
 pub fn parse_decimal128(s: &[u8], precision: u8, scale: i8) -> Option<i128> {
-    if scale < 0 || precision > DECIMAL128_MAX_PRECISION {
+    // Scales outside 0..=38 (no Decimal128 type has them) take the general path, so the two
+    // parsers agree on every input.
+    if scale < 0 || scale as u8 > DECIMAL128_MAX_PRECISION || precision > DECIMAL128_MAX_PRECISION {
         return parse_decimal256(s, precision, scale)?.to_i128();
     }
     let (negative, int, frac) = split_decimal(s)?;
