@@ -199,7 +199,13 @@ async fn round_trip<R: Request>(
 ) -> Result<R::Response, HiveError> {
     let started = Instant::now();
     let message = encode_call(seq, request).map_err(|e| rpc_error(address, R::METHOD, e))?;
-    let reply = transport.call(&message).await?;
+    let reply = transport
+        .call(&message)
+        .await
+        .map_err(|source| HiveError::CallTransport {
+            rpc: R::METHOD,
+            source,
+        })?;
     let response = decode_reply::<R>(&reply, seq).map_err(|e| rpc_error(address, R::METHOD, e))?;
     tracing::debug!(
         rpc = R::METHOD,
@@ -520,7 +526,14 @@ impl Session {
                 .ok_or_else(|| HiveError::SessionClosed {
                     address: self.address.clone(),
                 })?;
-            let reply = transport.call(&message).await?;
+            let reply =
+                transport
+                    .call(&message)
+                    .await
+                    .map_err(|source| HiveError::CallTransport {
+                        rpc: TFetchResultsReq::METHOD,
+                        source,
+                    })?;
             let fetched = decode::decode_fetch_results_reply(&reply, seq, columns)
                 .map_err(|e| rpc_error(&self.address, TFetchResultsReq::METHOD, e))?;
             fetched

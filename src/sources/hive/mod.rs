@@ -213,6 +213,14 @@ pub enum HiveError {
     /// The transport failed (connect, TLS, authentication, I/O, timeout, framing).
     #[error(transparent)]
     Transport(#[from] transport::TransportError),
+    /// The transport failed while one RPC was on the wire.
+    #[error("{source} (during {rpc})")]
+    CallTransport {
+        /// The RPC whose request or reply was lost.
+        rpc: &'static str,
+        /// What the transport saw.
+        source: transport::TransportError,
+    },
     /// An RPC failed: its reply could not be decoded or its `TStatus` is an error.
     #[error("HiveServer2 at {address}: {rpc} failed: {source}")]
     Rpc {
