@@ -340,3 +340,52 @@ fn ctrl_c_on_an_impala_copy_closes_everything_on_the_server_before_exiting() {
     assert!(server.cancelled_operations() >= 1);
     assert!(all_files(&out.join("data")).is_empty());
 }
+
+#[test]
+fn lookup_runs_a_spark_query_and_prints_adf_first_row() {
+    let env = spark_env();
+    let dir = unique_dir("spark-cli-lookup");
+    let f = factory(
+        &dir,
+        json!({"type": "Spark", "typeProperties": {"host": "127.0.0.1",
+            "port": env.port("nosasl"), "thriftTransportProtocol": "Binary",
+            "authenticationType": "Anonymous"}}),
+        "SparkObject",
+        json!({"table": "not_read"}),
+        json!({"type": "SparkSource"}),
+        &dir.join("out"),
+    );
+    std::fs::write(
+        f.join("pipeline/L.json"),
+        json!({"name": "L", "properties": {"activities": [
+            {"name": "Look", "type": "Lookup", "typeProperties": {
+                "dataset": {"referenceName": "In", "type": "DatasetReference"},
+                "source": {"type": "SparkSource", "query":
+                    "SELECT CAST('12345678901234.567' AS DECIMAL(18,3)) AS d, \
+                     TIMESTAMP'2024-02-29 12:34:56.789012Z' AS t, 'x' AS s"}}}]}})
+        .to_string(),
+    )
+    .unwrap();
+    let output = quiver()
+        .args(["lookup", "--activity", "Look"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("12345678901234.567"),
+        "decimals stay exact: {text}"
+    );
+    let v: Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(v["firstRow"]["s"], "x");
+    let t = v["firstRow"]["t"].as_str().unwrap();
+    assert!(
+        t.starts_with("2024-02-29") && t.contains("12:34:56.789012"),
+        "{t}"
+    );
+}
