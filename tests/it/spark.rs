@@ -623,3 +623,29 @@ async fn tables_are_read_by_schema_and_quoted_name() {
         .sum();
     assert_eq!(sum, 776 * 777 / 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn count_star_reads_rows_without_columns() {
+    let src = std::sync::Arc::new(source(
+        "nosasl",
+        ConnectorVersion::V2,
+        ReadTarget::Query("SELECT id, CAST(id AS STRING) AS s FROM range(0, 12345)".into()),
+    ));
+    let plan = quiver::engine::query::QueryPlan::build(
+        src,
+        "t",
+        Some("SELECT count(*) AS n FROM t"),
+        &quiver::engine::EngineOptions::default(),
+    )
+    .await
+    .unwrap();
+    let mut stream = plan.execute_merged().unwrap();
+    let mut n = 0;
+    while let Some(batch) = stream.next().await {
+        let batch = batch.unwrap();
+        if batch.num_rows() > 0 {
+            n = batch.column(0).as_primitive::<Int64Type>().value(0);
+        }
+    }
+    assert_eq!(n, 12345);
+}

@@ -478,22 +478,28 @@ async fn start(mut scan: Scan, progress: PartitionProgress) -> Result<Reading, H
     let mut op = session.execute(&statement).await?;
     let metadata = session.result_schema(&mut op).await?;
     let found = columns::plan_columns(config.connect.flavor, config.version, &metadata, None)?;
-    // The read must carry the columns that were described, on the same wire carriers; the
-    // described plans are the refined ones (Spark's TIMESTAMP_NTZ, CHAR/VARCHAR).
-    if found.len() != expected_plans.len()
-        || found
-            .iter()
-            .zip(&expected_plans)
-            .any(|(f, e)| f.wire != e.wire)
-    {
-        return Err(HiveError::SchemaChanged {
-            expected: expected_plans.len(),
-            found: found.len(),
-        });
-    }
+    // No columns wanted (`count(*)`): the statement selects one constant to keep the row
+    // count; it is decoded and then dropped, and the batches carry rows but no columns.
+    let specs = if expected_plans.is_empty() {
+        columns::wire_specs(&found)
+    } else {
+        // The read must carry the columns that were described, on the same wire carriers;
+        // the described plans are the refined ones (Spark's TIMESTAMP_NTZ, CHAR/VARCHAR).
+        if found.len() != expected_plans.len()
+            || found
+                .iter()
+                .zip(&expected_plans)
+                .any(|(f, e)| f.wire != e.wire)
+        {
+            return Err(HiveError::SchemaChanged {
+                expected: expected_plans.len(),
+                found: found.len(),
+            });
+        }
+        columns::wire_specs(&expected_plans)
+    };
     let plans = expected_plans;
     let schema = columns::arrow_schema(config.connect.flavor, config.version, &plans);
-    let specs = columns::wire_specs(&plans);
     // One decoded row set waits while the next is fetched: enough to overlap the round trip
     // with conversion, and memory stays at about two replies per partition.
     let (tx, fetched) = tokio::sync::mpsc::channel(1);
