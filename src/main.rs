@@ -5,8 +5,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use quiver::cli::{Cli, ExitStatus, run};
 
-/// How long an exiting process waits for dropped HiveServer2 sessions to be closed.
-const CLEANUP_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long an exiting process waits for its HiveServer2 sessions to be closed: as long as
+/// one dropped session's cleanup may take.
+const CLEANUP_WAIT: std::time::Duration = quiver::sources::hive::client::CLEANUP_TIMEOUT;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -55,39 +55,43 @@ pub const CLIENT_PROTOCOL: TProtocolVersion = TProtocolVersion::V11;
 /// The longest a dropped session's cleanup may take.
 pub const CLEANUP_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Cleanups of dropped sessions still running in this process.
-static PENDING_CLEANUPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-static CLEANUPS_DONE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+/// Sessions of this process that are open, or whose cleanup after a drop is still running.
+static LIVE_SESSIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static SESSION_ENDED: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
-/// Counts one dropped session's cleanup task while it runs.
-struct PendingCleanup;
+/// Counts one session from OpenSession until it is closed, or until the cleanup task of a
+/// dropped session has finished.
+#[derive(Debug)]
+struct LiveSession;
 
-impl PendingCleanup {
+impl LiveSession {
     fn start() -> Self {
-        PENDING_CLEANUPS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        PendingCleanup
+        LIVE_SESSIONS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        LiveSession
     }
 }
 
-impl Drop for PendingCleanup {
+impl Drop for LiveSession {
     fn drop(&mut self) {
-        PENDING_CLEANUPS.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-        CLEANUPS_DONE.notify_waiters();
+        LIVE_SESSIONS.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        SESSION_ENDED.notify_waiters();
     }
 }
 
-/// Waits, at most `timeout`, until the cleanups of dropped sessions (CancelOperation,
-/// CloseOperation, CloseSession) have finished. A process about to exit after a failed or
-/// cancelled read calls this, so that nothing it started keeps running on the server.
-/// Returns whether all of them finished.
+/// Waits, at most `timeout`, until every session of this process is closed: closed by its
+/// owner, or cancelled and closed by the cleanup of a dropped session (CancelOperation,
+/// CloseOperation, CloseSession, bounded by [`CLEANUP_TIMEOUT`]). A process about to exit
+/// after a failed or cancelled read calls this, so that nothing it started keeps running on
+/// the server; sessions whose read task is still being aborted count too. Returns whether
+/// all of them ended.
 pub async fn wait_for_cleanups(timeout: Duration) -> bool {
     let all_done = async {
         loop {
-            let notified = CLEANUPS_DONE.notified();
-            if PENDING_CLEANUPS.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            let ended = SESSION_ENDED.notified();
+            if LIVE_SESSIONS.load(std::sync::atomic::Ordering::SeqCst) == 0 {
                 return;
             }
-            notified.await;
+            ended.await;
         }
     };
     tokio::time::timeout(timeout, all_done).await.is_ok()
@@ -177,6 +181,8 @@ pub struct Session {
     next_op: u64,
     open_ops: BTreeMap<u64, TOperationHandle>,
     orphans: Arc<Mutex<Vec<u64>>>,
+    /// Held until the session is closed, or moved into the cleanup task of a dropped one.
+    live: Option<LiveSession>,
 }
 
 impl std::fmt::Debug for Session {
@@ -245,6 +251,7 @@ impl Session {
     /// credentials' user name and password and
     /// [`ConnectOptions::session_configuration`].
     pub async fn open(opts: &ConnectOptions) -> Result<Session, HiveError> {
+        let live = LiveSession::start();
         let mut transport = Transport::connect(opts).await?;
         let address = transport.describe();
         let request = TOpenSessionReq {
@@ -287,6 +294,7 @@ impl Session {
             next_op: 0,
             open_ops: BTreeMap::new(),
             orphans: Arc::default(),
+            live: Some(live),
         })
     }
 
@@ -709,9 +717,9 @@ impl Drop for Session {
         let (seq, handle) = (self.seq, self.handle.clone());
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
-                let pending = PendingCleanup::start();
+                let live = self.live.take();
                 runtime.spawn(async move {
-                    let _pending = pending;
+                    let _live = live;
                     let n = ops.len();
                     let done = tokio::time::timeout(
                         CLEANUP_TIMEOUT,
