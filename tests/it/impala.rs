@@ -557,7 +557,10 @@ async fn simple_filters_run_on_the_server_and_are_checked_again() {
     let plan = quiver::engine::query::QueryPlan::build(
         src,
         "t",
-        Some("SELECT id FROM t WHERE c_int > 0 AND c_string IS NOT NULL AND c_float > 0.5"),
+        Some(
+            "SELECT id FROM t WHERE c_int > 0 AND c_string IS NOT NULL AND c_float > 0.5 \
+             AND c_char <> 'zz' AND c_string <> 'zz'",
+        ),
         &EngineOptions::default(),
     )
     .await
@@ -586,11 +589,19 @@ async fn simple_filters_run_on_the_server_and_are_checked_again() {
     else {
         panic!("column types");
     };
+    let chars = table.columns.iter().find(|c| c.name == "c_char").unwrap();
+    let crate::hs2::ColumnValues::String(chars) = &chars.values else {
+        panic!("c_char is text");
+    };
+    let zz = Some(b"zz".to_vec());
     let expected: Vec<i64> = (0..table.num_rows())
         .filter(|&i| {
             ints[i].is_some_and(|v| v > 0)
                 && strings[i].is_some()
+                && strings[i] != zz
                 && floats[i].is_some_and(|v| v > 0.5)
+                && chars[i].is_some()
+                && chars[i] != zz
         })
         .map(|i| i as i64)
         .collect();

@@ -75,7 +75,24 @@ impl HiveSource {
 
     /// `predicate` as a WHERE condition for this server, if it can be written safely
     /// (Impala keeps nanoseconds that quiver truncates, so its timestamps stay in DataFusion).
+    ///
+    /// String comparisons are pushed only onto STRING and VARCHAR columns: the servers
+    /// compare CHAR ignoring its padding (DataFusion does not), and complex or interval
+    /// columns, text in Arrow, are not strings to them.
     fn filter_sql(&self, predicate: &Predicate) -> Option<String> {
+        if let Predicate::Compare {
+            column,
+            value: crate::sources::Literal::Utf8(_),
+            ..
+        } = predicate
+        {
+            let plans = &self.described.get()?.plans;
+            let plan = plans.iter().find(|p| &p.name == column)?;
+            let text = ["STRING", "VARCHAR", "StringType", "VarcharType"];
+            if !text.contains(&plan.type_name()) {
+                return None;
+            }
+        }
         let exact_timestamps = self.config.connect.flavor == Flavor::Spark;
         sql::predicate_sql(predicate, exact_timestamps)
     }
