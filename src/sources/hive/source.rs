@@ -279,11 +279,25 @@ impl Source for HiveSource {
             return Ok(whole()); // no non-NULL values: one read takes everything
         };
         let n = p.partitions.unwrap_or(request.target_partitions).max(1);
-        let ranges = ranges::split(&p.column, &lower, &upper, n).map_err(|e| {
-            self.error(HiveError::Range {
-                source: Box::new(e),
-            })
-        })?;
+        let ranges = match ranges::split(&p.column, &lower, &upper, n) {
+            Ok(ranges) => ranges,
+            // Bounds from the server that cannot be divided (a NaN or infinite maximum, a
+            // column of another type): one read is still exact.
+            Err(e) if p.lower.is_none() || p.upper.is_none() => {
+                tracing::warn!(
+                    column = %p.column,
+                    error = %e,
+                    "HiveServer2: reading in one partition; set partitionLowerBound and \
+                     partitionUpperBound to split this column"
+                );
+                return Ok(whole());
+            }
+            Err(e) => {
+                return Err(self.error(HiveError::Range {
+                    source: Box::new(e),
+                }));
+            }
+        };
         Ok(ranges
             .into_iter()
             .enumerate()

@@ -66,8 +66,13 @@ impl RangeFilter<'_> {
         if let Some(l) = self.lower {
             parts.push(format!("{c} >= {l}"));
         }
-        if let Some(u) = self.upper {
-            parts.push(format!("{c} < {u}"));
+        match (self.lower, self.upper) {
+            // The first range takes whatever no other range does: values below the first
+            // cut, and values no comparison holds for (Impala's NaN compares false with
+            // everything; Spark sorts it last, into the last range).
+            (None, Some(u)) => parts.push(format!("NOT ({c} >= {u})")),
+            (Some(_), Some(u)) => parts.push(format!("{c} < {u}")),
+            _ => {}
         }
         match (parts.is_empty(), self.with_nulls) {
             (true, true) => None,
@@ -233,7 +238,7 @@ mod tests {
         };
         assert_eq!(
             scan_sql("B", None, Some(&first), &[], None),
-            "SELECT * FROM (\nB\n) q WHERE ((`id` < 20) OR `id` IS NULL)"
+            "SELECT * FROM (\nB\n) q WHERE ((NOT (`id` >= 20)) OR `id` IS NULL)"
         );
         let all = RangeFilter {
             lower: None,
