@@ -109,20 +109,27 @@ pub fn split(
     };
     let n = n.max(1);
     let boundaries: Vec<Bound> = match (lo, hi) {
-        (Bound::Integer(l), Bound::Integer(h)) => int_steps(l, h, n).map(Bound::Integer).collect(),
-        (Bound::Date(l), Bound::Date(h)) => int_steps(l.into(), h.into(), n)
+        (Bound::Integer(l), Bound::Integer(h)) => wide_int_steps(l, h, n)
+            .into_iter()
+            .map(Bound::Integer)
+            .collect(),
+        (Bound::Date(l), Bound::Date(h)) => wide_int_steps(l.into(), h.into(), n)
+            .into_iter()
             .map(|d| Bound::Date(d as i64))
             .collect(),
-        (Bound::Timestamp(l), Bound::Timestamp(h)) => int_steps(l.into(), h.into(), n)
+        (Bound::Timestamp(l), Bound::Timestamp(h)) => wide_int_steps(l.into(), h.into(), n)
+            .into_iter()
             .map(|t| Bound::Timestamp(t as i64))
             .collect(),
         (Bound::Date(l), Bound::Timestamp(h)) => {
-            int_steps(i128::from(l) * 86_400_000_000, h.into(), n)
+            wide_int_steps(i128::from(l) * 86_400_000_000, h.into(), n)
+                .into_iter()
                 .map(|t| Bound::Timestamp(t as i64))
                 .collect()
         }
         (Bound::Timestamp(l), Bound::Date(h)) => {
-            int_steps(l.into(), i128::from(h) * 86_400_000_000, n)
+            wide_int_steps(l.into(), i128::from(h) * 86_400_000_000, n)
+                .into_iter()
                 .map(|t| Bound::Timestamp(t as i64))
                 .collect()
         }
@@ -154,18 +161,34 @@ fn as_real(b: Bound) -> Option<f64> {
     }
 }
 
-/// The `n - 1` interior boundaries of `[l, h]`, strictly increasing (none when `h <= l`).
-fn int_steps(l: i128, h: i128, n: usize) -> impl Iterator<Item = i128> {
-    let span = (h - l).max(0);
-    let n = n as i128;
+/// The `n - 1` interior boundaries of `[l, h]`, strictly increasing (none when `h <= l`);
+/// `None` when the arithmetic would overflow (bounds near ±10^38 of a DECIMAL(38,0)).
+fn int_steps(l: i128, h: i128, n: usize) -> Option<Vec<i128>> {
+    let span = h.checked_sub(l)?.max(0);
+    let n = i128::try_from(n).ok()?;
+    span.checked_mul(n)?.checked_add(n)?;
     let mut last = l;
-    (1..n).filter_map(move |i| {
-        // Rounded up, so a narrow interval still gets a cut at each distinct value.
-        let b = l + (span * i + n - 1) / n;
-        (b > last && b <= h).then(|| {
-            last = b;
-            b
-        })
+    Some(
+        (1..n)
+            .filter_map(|i| {
+                // Rounded up, so a narrow interval still gets a cut at each distinct value.
+                let b = l + (span * i + n - 1) / n;
+                (b > last && b <= h).then(|| {
+                    last = b;
+                    b
+                })
+            })
+            .collect(),
+    )
+}
+
+/// [`int_steps`], or evenly spaced through `f64` and rounded when integer arithmetic would
+/// overflow; rounding may merge cuts, never reorder them.
+fn wide_int_steps(l: i128, h: i128, n: usize) -> Vec<i128> {
+    int_steps(l, h, n).unwrap_or_else(|| {
+        real_steps(l as f64, h as f64, n)
+            .map(|b| (b as i128).clamp(l, h))
+            .collect()
     })
 }
 
@@ -262,5 +285,17 @@ mod tests {
         let e = split("c", "1", "2020-01-01", 2).unwrap_err();
         assert_eq!(e.problem, "mix a number and a date");
         assert!(split("c", "1; drop table t", "2", 2).is_err());
+    }
+
+    #[test]
+    fn decimal_38_bounds_do_not_overflow() {
+        let max = "9".repeat(38);
+        let r = split("d", &format!("-{max}"), &max, 32).unwrap();
+        assert!(r.len() > 1 && r.len() <= 32, "{}", r.len());
+        let cuts: Vec<i128> = r[..r.len() - 1]
+            .iter()
+            .map(|v| v.upper.as_deref().unwrap().parse().unwrap())
+            .collect();
+        assert!(cuts.windows(2).all(|w| w[0] < w[1]), "increasing: {cuts:?}");
     }
 }
