@@ -620,3 +620,20 @@ async fn simple_filters_run_on_the_server_and_are_checked_again() {
         "floats stay in DataFusion: {scan}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_name_impala_cannot_quote_is_refused_before_anything_is_sent() {
+    let server = Hs2Server::start(ServerConfig::serving(impala_all_types(10, 1)));
+    let src = HiveSource::new(HiveSourceConfig {
+        target: ReadTarget::Table {
+            schema: Some("functional".into()),
+            table: "all`types".into(),
+        },
+        ..source(connect(&server, false, false), ConnectorVersion::V2)
+            .config()
+            .clone()
+    });
+    let e = src.schema().await.unwrap_err().to_string();
+    assert!(e.contains("all`types") && e.contains("backtick"), "{e}");
+    assert!(server.statements().is_empty(), "{:?}", server.statements());
+}

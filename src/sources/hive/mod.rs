@@ -204,6 +204,16 @@ pub enum HiveError {
     /// The task fetching a partition's rows stopped without saying why (it panicked).
     #[error("HiveServer2: the fetch task of this read stopped unexpectedly; run the copy again")]
     FetchTaskEnded,
+    /// An identifier from the configuration that the server's SQL cannot quote.
+    #[error("HiveServer2: {what} '{name}' {reason}; rename it or read it through a query")]
+    Identifier {
+        /// Which identifier: `table`, `schema`, `partition column`.
+        what: &'static str,
+        /// The name.
+        name: String,
+        /// Why it cannot be quoted.
+        reason: &'static str,
+    },
     /// Range partition bounds that cannot be split.
     #[error("HiveServer2: {source}")]
     Range {

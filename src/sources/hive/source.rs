@@ -27,7 +27,7 @@ use super::HiveError;
 use super::client::{Operation, Session};
 use super::columns::{self, ColumnPlan};
 use super::decode::{ColumnKind, ColumnSpec, DecodedRowSet};
-use super::options::{Flavor, HiveSourceConfig};
+use super::options::{Flavor, HiveSourceConfig, ReadTarget};
 use super::ranges;
 use super::sql::{self, RangeFilter};
 use crate::sources::{
@@ -93,8 +93,16 @@ impl HiveSource {
                 return None;
             }
         }
-        let exact_timestamps = self.config.connect.flavor == Flavor::Spark;
-        sql::predicate_sql(predicate, exact_timestamps)
+        let column = match predicate {
+            Predicate::Compare { column, .. }
+            | Predicate::IsNull(column)
+            | Predicate::IsNotNull(column) => column,
+        };
+        let impala = self.config.connect.flavor == Flavor::Impala;
+        if impala && sql::check_impala_identifier(column).is_err() {
+            return None;
+        }
+        sql::predicate_sql(predicate, !impala)
     }
 
     fn error(&self, e: HiveError) -> SourceError {
@@ -104,7 +112,36 @@ impl HiveSource {
         }
     }
 
+    /// Impala cannot quote every name (see `sql`): the configured ones are checked before
+    /// anything is sent.
+    fn check_identifiers(&self) -> Result<(), SourceError> {
+        if self.config.connect.flavor != Flavor::Impala {
+            return Ok(());
+        }
+        let mut names = Vec::new();
+        if let ReadTarget::Table { schema, table } = &self.config.target {
+            names.push(("table", table.as_str()));
+            if let Some(s) = schema {
+                names.push(("schema", s.as_str()));
+            }
+        }
+        if let Some(p) = &self.config.partitioning {
+            names.push(("partition column", p.column.as_str()));
+        }
+        for (what, name) in names {
+            sql::check_impala_identifier(name).map_err(|reason| {
+                self.error(HiveError::Identifier {
+                    what,
+                    name: name.to_string(),
+                    reason,
+                })
+            })?;
+        }
+        Ok(())
+    }
+
     async fn describe(&self) -> Result<&Described, SourceError> {
+        self.check_identifiers()?;
         self.described
             .get_or_try_init(|| async {
                 let config = &self.config;
@@ -246,6 +283,7 @@ impl Source for HiveSource {
     }
 
     async fn plan(&self, request: &ScanRequest) -> Result<Vec<Partition>, SourceError> {
+        self.check_identifiers()?;
         let whole = || {
             vec![Partition {
                 index: 0,

@@ -1,9 +1,11 @@
 //! The SQL text a HiveServer2 source sends: identifier quoting, the base `SELECT` for a
 //! table or query, and the scan statement for one partition (projection, value range, limit).
 //!
-//! Impala and Spark both quote identifiers with backticks and escape a backtick by doubling
-//! it (Impala: "identifiers … enclosed in backticks"; Spark SQL: `` `a``b` `` is the column
-//! ``a`b``). A user query is wrapped as a derived table, `(<query>) q`, only when something
+//! Impala and Spark both quote identifiers with backticks. Spark escapes a backtick inside
+//! by doubling it (`` `a``b` `` is the column ``a`b``); Impala's scanner has no doubling (a
+//! quoted identifier is `` `(\\.|[^\\`])*` ``, apache/impala `sql-scanner.flex`), so
+//! [`check_impala_identifier`] refuses backticks and backslashes in Impala names rather than
+//! guess at an escape. A user query is wrapped as a derived table, `(<query>) q`, only when something
 //! has to be added to it; otherwise it runs exactly as written. The wrapper puts the query
 //! on lines of its own, so a trailing `-- comment` stays a comment.
 
@@ -13,6 +15,16 @@ use crate::sources::{CompareOp, Literal, Predicate};
 /// Quotes one identifier: `` `name` ``, with backticks inside doubled.
 pub fn quote_ident(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
+}
+
+/// Why `name` cannot be quoted for Impala, if it cannot: a backtick or backslash in it
+/// would end or escape the quoted identifier.
+pub fn check_impala_identifier(name: &str) -> Result<(), &'static str> {
+    if name.contains(['`', '\\']) {
+        Err("contains a backtick or a backslash, which Impala cannot quote")
+    } else {
+        Ok(())
+    }
 }
 
 /// `schema.table` (or `table`) quoted part by part.
@@ -321,5 +333,13 @@ mod tests {
             ),
             "SELECT * FROM (\nB\n) q WHERE (`a` = 1) AND (`b` IS NULL)"
         );
+    }
+
+    #[test]
+    fn impala_names_with_backticks_or_backslashes_are_refused() {
+        assert!(check_impala_identifier("sales_2024").is_ok());
+        assert!(check_impala_identifier("with space").is_ok());
+        assert!(check_impala_identifier("a`b").is_err());
+        assert!(check_impala_identifier("a\\b").is_err());
     }
 }
