@@ -213,20 +213,42 @@ async fn describe_with(
     config: &HiveSourceConfig,
 ) -> Result<Described, HiveError> {
     let base = sql::base_select(&config.target);
-    let declared = match config.connect.flavor {
-        Flavor::Spark => Some(spark_declared_types(session, &base).await?),
-        Flavor::Impala => None,
+    let flavor = config.connect.flavor;
+    let declared = match (flavor, &config.target) {
+        (Flavor::Spark, _) => {
+            Some(declared_types(session, &format!("DESCRIBE QUERY {base}")).await?)
+        }
+        // Impala reports ARRAY, MAP and STRUCT as STRING in the result metadata; its DESCRIBE
+        // of a table names them. A query has no DESCRIBE, and its complex columns stay STRING.
+        (Flavor::Impala, ReadTarget::Table { schema, table }) => {
+            let describe = format!("DESCRIBE {}", sql::quote_table(schema.as_deref(), table));
+            match declared_types(session, &describe).await {
+                Ok(types) => Some(types),
+                // The server refused the DESCRIBE (a view it cannot describe, missing
+                // privileges): the result metadata alone still plans every column.
+                Err(e @ (HiveError::Query { .. } | HiveError::OperationState { .. })) => {
+                    tracing::debug!(error = %e, "Impala DESCRIBE failed; using the result metadata alone");
+                    None
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        (Flavor::Impala, ReadTarget::Query(_)) => None,
     };
     let mut op = session.execute(&sql::schema_probe_sql(&base)).await?;
     let metadata = session.result_schema(&mut op).await;
     session.close_operation(op).await?;
     let metadata = metadata?;
-    let plans = columns::plan_columns(
-        config.connect.flavor,
-        config.version,
-        &metadata,
-        declared.as_deref(),
-    )?;
+    let plans = match columns::plan_columns(flavor, config.version, &metadata, declared.as_deref())
+    {
+        // DESCRIBE of an Impala table that does not line up with its SELECT * (a
+        // storage-specific layout): the metadata alone is still a complete plan.
+        Err(e) if flavor == Flavor::Impala && declared.is_some() => {
+            tracing::debug!(error = %e, "Impala DESCRIBE does not match the result; ignoring it");
+            columns::plan_columns(flavor, config.version, &metadata, None)?
+        }
+        planned => planned?,
+    };
     let schema = Arc::new(columns::arrow_schema(
         config.connect.flavor,
         config.version,
@@ -235,17 +257,22 @@ async fn describe_with(
     Ok(Described { plans, schema })
 }
 
-/// Spark's own type names for the result columns (`DESCRIBE QUERY`), which tell what HS2
-/// metadata cannot (TIMESTAMP_NTZ travels as TIMESTAMP_TYPE).
-async fn spark_declared_types(session: &mut Session, base: &str) -> Result<Vec<String>, HiveError> {
-    let mut op = session.execute(&format!("DESCRIBE QUERY {base}")).await?;
-    let specs = [
-        ColumnSpec::new("col_name", ColumnKind::Utf8),
-        ColumnSpec::new("data_type", ColumnKind::Utf8),
-        ColumnSpec::new("comment", ColumnKind::Utf8),
-    ];
-    let mut types = Vec::new();
-    let fetched = async {
+/// The server's own type names for the result columns, from the second column of a
+/// `DESCRIBE` (Spark's `DESCRIBE QUERY`: `col_name`, `data_type`, `comment`; Impala's
+/// `DESCRIBE` of a table: `name`, `type`, `comment`). They tell what HS2 metadata cannot:
+/// Spark sends TIMESTAMP_NTZ as TIMESTAMP_TYPE, Impala complex types as STRING_TYPE.
+async fn declared_types(session: &mut Session, describe: &str) -> Result<Vec<String>, HiveError> {
+    let mut op = session.execute(describe).await?;
+    let read = async {
+        // Every column of a DESCRIBE is text; Impala's has more than three for some storage
+        // engines (Kudu), so the specs follow the result's own metadata.
+        let metadata = session.result_schema(&mut op).await?;
+        let specs: Vec<ColumnSpec> = metadata
+            .columns
+            .iter()
+            .map(|c| ColumnSpec::new(c.column_name.clone(), ColumnKind::Utf8))
+            .collect();
+        let mut types = Vec::new();
         while let Some(set) = session.fetch(&mut op, 10_000, &specs).await? {
             if let Some(a) = set
                 .columns
@@ -255,11 +282,12 @@ async fn spark_declared_types(session: &mut Session, base: &str) -> Result<Vec<S
                 types.extend(a.iter().map(|v| v.unwrap_or_default().to_string()));
             }
         }
-        Ok::<_, HiveError>(())
+        Ok::<_, HiveError>(types)
     }
     .await;
-    session.close_operation(op).await?;
-    fetched?;
+    let closed = session.close_operation(op).await;
+    let types = read?;
+    closed?;
     Ok(types)
 }
 

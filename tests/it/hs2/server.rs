@@ -201,8 +201,20 @@ impl ServerConfig {
 
     /// Impala's defaults, answering every statement with `table`.
     pub fn serving(table: Table) -> Self {
+        let describe = Arc::new(table.impala_describe());
         let table = Arc::new(table);
-        ServerConfig::new(move |_| Ok(table.clone()))
+        ServerConfig::new(move |sql: &str| {
+            // Impala's DESCRIBE <table>: one row per column, with its declared type.
+            if sql
+                .trim_start()
+                .to_ascii_uppercase()
+                .starts_with("DESCRIBE ")
+            {
+                Ok(describe.clone())
+            } else {
+                Ok(table.clone())
+            }
+        })
     }
 
     /// With SASL PLAIN accepting one user.

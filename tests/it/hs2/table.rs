@@ -33,6 +33,9 @@ pub struct Column {
     pub qualifiers: BTreeMap<String, i32>,
     /// The values, in the carrier they travel in.
     pub values: ColumnValues,
+    /// The type Impala's `DESCRIBE` names when it differs from the metadata's (complex
+    /// types, which the metadata reports as STRING), e.g. `array<int>`.
+    pub declared: Option<String>,
 }
 
 /// A column's values in their wire carrier; `None` is NULL.
@@ -159,6 +162,37 @@ impl Column {
             type_id,
             qualifiers: BTreeMap::new(),
             values,
+            declared: None,
+        }
+    }
+
+    /// Sets the type `DESCRIBE` reports (Impala's complex types).
+    pub fn declared_as(mut self, impala_type: &str) -> Self {
+        self.declared = Some(impala_type.to_owned());
+        self
+    }
+
+    /// The column's type as Impala's `DESCRIBE` prints it.
+    pub fn impala_type(&self) -> String {
+        if let Some(d) = &self.declared {
+            return d.clone();
+        }
+        let q = |k: &str| self.qualifiers.get(k).copied().unwrap_or(0);
+        match self.type_id {
+            TTypeId::Boolean => "boolean".into(),
+            TTypeId::TinyInt => "tinyint".into(),
+            TTypeId::SmallInt => "smallint".into(),
+            TTypeId::Int => "int".into(),
+            TTypeId::BigInt => "bigint".into(),
+            TTypeId::Float => "float".into(),
+            TTypeId::Double => "double".into(),
+            TTypeId::Decimal => format!("decimal({},{})", q("precision"), q("scale")),
+            TTypeId::Varchar => format!("varchar({})", q("characterMaximumLength")),
+            TTypeId::Char => format!("char({})", q("characterMaximumLength")),
+            TTypeId::Timestamp => "timestamp".into(),
+            TTypeId::Date => "date".into(),
+            TTypeId::Binary => "binary".into(),
+            _ => "string".into(),
         }
     }
 
@@ -234,6 +268,23 @@ impl Table {
     /// Number of rows (of the first column; all columns have the same length).
     pub fn num_rows(&self) -> usize {
         self.columns.first().map_or(0, |c| c.values.len())
+    }
+
+    /// What Impala's `DESCRIBE` of this table returns: `name`, `type`, `comment`.
+    pub fn impala_describe(&self) -> Table {
+        let text = |f: &dyn Fn(&Column) -> String| {
+            ColumnValues::String(
+                self.columns
+                    .iter()
+                    .map(|c| Some(f(c).into_bytes()))
+                    .collect(),
+            )
+        };
+        Table::new(vec![
+            Column::new("name", TTypeId::String, text(&|c| c.name.clone())),
+            Column::new("type", TTypeId::String, text(&|c| c.impala_type())),
+            Column::new("comment", TTypeId::String, text(&|_| String::new())),
+        ])
     }
 
     /// The rows at `indices`, in that order (e.g. one range partition's rows).
@@ -712,53 +763,62 @@ pub fn impala_all_types(rows: usize, seed: u64) -> Table {
             |r| (0..r.below(12)).map(|_| r.next() as u8).collect(),
         )),
     ));
-    columns.push(Column::new(
-        "c_array",
-        TTypeId::String,
-        ColumnValues::String(fill(
-            rows,
-            r,
-            &[text("[]"), text("[1,null,-3]"), None],
-            |r| {
-                let items: Vec<String> = (0..r.below(4))
-                    .map(|_| (r.next() as i32 % 1000).to_string())
-                    .collect();
-                format!("[{}]", items.join(",")).into_bytes()
-            },
-        )),
-    ));
-    columns.push(Column::new(
-        "c_map",
-        TTypeId::String,
-        ColumnValues::String(fill(
-            rows,
-            r,
-            &[text("{}"), text("{\"k\":1,\"ü\":null}"), None],
-            |r| {
-                let items: Vec<String> = (0..r.below(3))
-                    .map(|i| format!("\"k{i}\":{}", r.below(100)))
-                    .collect();
-                format!("{{{}}}", items.join(",")).into_bytes()
-            },
-        )),
-    ));
-    columns.push(Column::new(
-        "c_struct",
-        TTypeId::String,
-        ColumnValues::String(fill(
-            rows,
-            r,
-            &[text("{\"f1\":null,\"f2\":null}"), None],
-            |r| {
-                format!(
-                    "{{\"f1\":{},\"f2\":\"{}\"}}",
-                    r.next() as i32,
-                    WORDS[r.below(3) as usize]
-                )
-                .into_bytes()
-            },
-        )),
-    ));
+    columns.push(
+        Column::new(
+            "c_array",
+            TTypeId::String,
+            ColumnValues::String(fill(
+                rows,
+                r,
+                &[text("[]"), text("[1,null,-3]"), None],
+                |r| {
+                    let items: Vec<String> = (0..r.below(4))
+                        .map(|_| (r.next() as i32 % 1000).to_string())
+                        .collect();
+                    format!("[{}]", items.join(",")).into_bytes()
+                },
+            )),
+        )
+        .declared_as("array<int>"),
+    );
+    columns.push(
+        Column::new(
+            "c_map",
+            TTypeId::String,
+            ColumnValues::String(fill(
+                rows,
+                r,
+                &[text("{}"), text("{\"k\":1,\"ü\":null}"), None],
+                |r| {
+                    let items: Vec<String> = (0..r.below(3))
+                        .map(|i| format!("\"k{i}\":{}", r.below(100)))
+                        .collect();
+                    format!("{{{}}}", items.join(",")).into_bytes()
+                },
+            )),
+        )
+        .declared_as("map<string,int>"),
+    );
+    columns.push(
+        Column::new(
+            "c_struct",
+            TTypeId::String,
+            ColumnValues::String(fill(
+                rows,
+                r,
+                &[text("{\"f1\":null,\"f2\":null}"), None],
+                |r| {
+                    format!(
+                        "{{\"f1\":{},\"f2\":\"{}\"}}",
+                        r.next() as i32,
+                        WORDS[r.below(3) as usize]
+                    )
+                    .into_bytes()
+                },
+            )),
+        )
+        .declared_as("struct<f1:int,f2:string>"),
+    );
     Table::new(columns)
 }
 
