@@ -13,6 +13,8 @@
 #   http       HTTP on /cliservice, Basic auth
 #   sasl_tls   binary, SASL PLAIN, TLS with the test certificate
 #   http_tls   HTTP on /cliservice, TLS with the test certificate
+# Each gets 15 minutes to listen: on a fresh machine they start while the whole dependency
+# stack compiles on the same cores.
 # The certificate is issued by a CA made here (ca.pem) for 127.0.0.1 and localhost.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -98,7 +100,7 @@ start_one() {
 }
 
 wait_listening() {
-  local mode=$1 port=$2 deadline=$((SECONDS + 300))
+  local mode=$1 port=$2 deadline=$((SECONDS + 900))
   while ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
     if ! kill -0 "$(cat "$DIR/$mode/pid")" 2>/dev/null; then
       echo "Spark Thrift Server '$mode' exited; its log:" >&2
@@ -106,7 +108,7 @@ wait_listening() {
       return 1
     fi
     if [ $SECONDS -gt $deadline ]; then
-      echo "Spark Thrift Server '$mode' is not listening on $port after 300 s; see $DIR/$mode/server.log" >&2
+      echo "Spark Thrift Server '$mode' is not listening on $port after 900 s; see $DIR/$mode/server.log" >&2
       return 1
     fi
     sleep 1
