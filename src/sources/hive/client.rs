@@ -196,6 +196,24 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// Encodes one call, sends it and returns the raw reply message; a transport failure names
+/// the RPC it interrupted.
+async fn send_call<R: Request>(
+    transport: &mut Transport,
+    seq: i32,
+    request: &R,
+    address: &str,
+) -> Result<bytes::Bytes, HiveError> {
+    let message = encode_call(seq, request).map_err(|e| rpc_error(address, R::METHOD, e))?;
+    transport
+        .call(&message)
+        .await
+        .map_err(|source| HiveError::CallTransport {
+            rpc: R::METHOD,
+            source,
+        })
+}
+
 /// Sends one call and decodes its reply (not its status).
 async fn round_trip<R: Request>(
     transport: &mut Transport,
@@ -204,14 +222,7 @@ async fn round_trip<R: Request>(
     address: &str,
 ) -> Result<R::Response, HiveError> {
     let started = Instant::now();
-    let message = encode_call(seq, request).map_err(|e| rpc_error(address, R::METHOD, e))?;
-    let reply = transport
-        .call(&message)
-        .await
-        .map_err(|source| HiveError::CallTransport {
-            rpc: R::METHOD,
-            source,
-        })?;
+    let reply = send_call(transport, seq, request, address).await?;
     let response = decode_reply::<R>(&reply, seq).map_err(|e| rpc_error(address, R::METHOD, e))?;
     tracing::debug!(
         rpc = R::METHOD,
@@ -526,22 +537,13 @@ impl Session {
         loop {
             let polled = Instant::now();
             let seq = self.next_seq();
-            let message = encode_call(seq, &request)
-                .map_err(|e| rpc_error(&self.address, TFetchResultsReq::METHOD, e))?;
             let transport = self
                 .transport
                 .as_mut()
                 .ok_or_else(|| HiveError::SessionClosed {
                     address: self.address.clone(),
                 })?;
-            let reply =
-                transport
-                    .call(&message)
-                    .await
-                    .map_err(|source| HiveError::CallTransport {
-                        rpc: TFetchResultsReq::METHOD,
-                        source,
-                    })?;
+            let reply = send_call(transport, seq, &request, &self.address).await?;
             let fetched = decode::decode_fetch_results_reply(&reply, seq, columns)
                 .map_err(|e| rpc_error(&self.address, TFetchResultsReq::METHOD, e))?;
             fetched
