@@ -15,10 +15,10 @@
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use quiver::sources::hive::columns::{self, ColumnPlan};
-use quiver::sources::hive::decode::{self, ColumnSpec, Cursor};
-use quiver::sources::hive::options::Flavor;
-use quiver::sources::hive::tcli::{TGetResultSetMetadataReq, decode_reply};
+use quiver::connectors::hive::columns::{self, ColumnPlan};
+use quiver::connectors::hive::decode::{self, ColumnSpec, Cursor};
+use quiver::connectors::hive::options::Flavor;
+use quiver::connectors::hive::tcli::{TGetResultSetMetadataReq, decode_reply};
 use quiver::types::ConnectorVersion;
 
 struct Recorded {

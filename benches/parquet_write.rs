@@ -11,10 +11,10 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use datafusion::arrow::datatypes::SchemaRef;
 use futures::stream::{self, StreamExt};
 use quiver::engine::{CopyJob, CopyPlan, EngineOptions};
-use quiver::sinks::Location;
-use quiver::sinks::parquet::{ParquetCopySink, ParquetSinkOptions};
-use quiver::sources::synthetic::{Profile, SyntheticConfig, SyntheticSource};
-use quiver::sources::{
+use quiver::connectors::store::Location;
+use quiver::connectors::parquet::{ParquetCopySink, ParquetSinkOptions};
+use quiver::connectors::synthetic::{Profile, SyntheticConfig, SyntheticSource};
+use quiver::connectors::{
     Partition, PartitionDescriptor, PartitionProgress, PartitionStream, ScanRequest, Source,
     SourceError,
 };

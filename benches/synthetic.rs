@@ -7,7 +7,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use quiver::bench::measure;
 use quiver::engine::EngineOptions;
 use quiver::engine::query::QueryPlan;
-use quiver::sources::synthetic::{Profile, SyntheticConfig, SyntheticSource};
+use quiver::connectors::synthetic::{Profile, SyntheticConfig, SyntheticSource};
 
 const ROWS: u64 = 1_000_000;
 
@@ -54,7 +54,7 @@ fn scan(c: &mut Criterion) {
         .map(|n| n.get())
         .unwrap_or(1);
     for profile in [Profile::HiveBench, Profile::AllTypes] {
-        let s: Arc<dyn quiver::sources::Source> = Arc::new(source(profile, cores));
+        let s: Arc<dyn quiver::connectors::Source> = Arc::new(source(profile, cores));
         group.bench_function(BenchmarkId::new(format!("{profile:?}"), cores), |b| {
             b.to_async(&rt).iter(|| async {
                 let options = EngineOptions::default();

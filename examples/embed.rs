@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use quiver::engine::{CopyJob, CopyPlan, EngineOptions};
-use quiver::sinks::Location;
-use quiver::sinks::parquet::{ParquetCopySink, ParquetSinkOptions};
-use quiver::sources::synthetic::{SyntheticConfig, SyntheticSource};
+use quiver::connectors::store::Location;
+use quiver::connectors::parquet::{ParquetCopySink, ParquetSinkOptions};
+use quiver::connectors::synthetic::{SyntheticConfig, SyntheticSource};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

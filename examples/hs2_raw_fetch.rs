@@ -34,18 +34,18 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use quiver::config::Secret;
-use quiver::sources::hive::HiveError;
-use quiver::sources::hive::client::{CLIENT_PROTOCOL, poll_interval};
-use quiver::sources::hive::decode::{self, ColumnKind, ColumnSpec, Cursor, wire};
-use quiver::sources::hive::options::{
+use quiver::connectors::hive::HiveError;
+use quiver::connectors::hive::client::{CLIENT_PROTOCOL, poll_interval};
+use quiver::connectors::hive::decode::{self, ColumnKind, ColumnSpec, Cursor, wire};
+use quiver::connectors::hive::options::{
     ConnectOptions, Credentials, Flavor, HiveSourceConfig, TransportMode,
 };
-use quiver::sources::hive::tcli::{
+use quiver::connectors::hive::tcli::{
     self, Request, TCloseOperationReq, TCloseSessionReq, TExecuteStatementReq, TFetchOrientation,
     TFetchResultsReq, TGetOperationStatusReq, TGetResultSetMetadataReq, TOpenSessionReq,
     TOperationHandle, TOperationState, TSessionHandle, TStatusCode,
 };
-use quiver::sources::hive::transport::Transport;
+use quiver::connectors::hive::transport::Transport;
 
 /// Fetch a statement's rows from a HiveServer2 server and discard the raw replies.
 #[derive(Parser, Debug)]

@@ -42,8 +42,7 @@
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod connectors;
 pub mod engine;
 pub mod plan;
-pub mod sinks;
-pub mod sources;
 pub mod types;

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use quiver::cli::{Cli, ExitStatus, run};
 
-/// How long an exiting process waits for its HiveServer2 sessions to be closed: as long as
-/// one dropped session's cleanup may take.
-const CLEANUP_WAIT: std::time::Duration = quiver::sources::hive::client::CLEANUP_TIMEOUT;
+/// How long an exiting process waits for server-side work (sessions, queries) to be cancelled
+/// and closed: as long as one dropped read's cleanup may take.
+const CLEANUP_WAIT: std::time::Duration = quiver::engine::CLEANUP_TIMEOUT;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -30,10 +30,10 @@ fn main() -> ExitCode {
     };
     let outcome = runtime.block_on(async {
         let outcome = run(cli).await;
-        // A failed or cancelled read drops its HiveServer2 sessions; let their cleanup
-        // (cancel and close on the server) finish before the process exits.
-        if !quiver::sources::hive::client::wait_for_cleanups(CLEANUP_WAIT).await {
-            tracing::warn!("some HiveServer2 sessions were not closed before exiting");
+        // A failed or cancelled read drops its sessions; let their cleanup (cancel and
+        // close on the server, for every connector) finish before the process exits.
+        if !quiver::engine::wait_for_cleanups(CLEANUP_WAIT).await {
+            tracing::warn!("some server-side sessions were not closed before exiting");
         }
         outcome
     });

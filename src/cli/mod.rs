@@ -46,7 +46,7 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct EngineArgs {
     /// Rows per batch.
-    #[arg(long, default_value_t = crate::sources::DEFAULT_BATCH_SIZE)]
+    #[arg(long, default_value_t = crate::connectors::DEFAULT_BATCH_SIZE)]
     pub batch_size: usize,
     /// Batches buffered between each source partition and its consumer.
     #[arg(long, default_value_t = crate::engine::DEFAULT_CHANNEL_CAPACITY)]

@@ -6,8 +6,8 @@
 use super::error::ConfigError;
 use super::json::Node;
 use super::origin::Origin;
-use crate::sources::hive::options::ReadTarget;
-use crate::sources::synthetic::{MAX_PARTITIONS, Profile};
+use crate::connectors::hive::options::ReadTarget;
+use crate::connectors::synthetic::{MAX_PARTITIONS, Profile};
 
 /// The dataset `type` names quiver recognises.
 pub const DATASET_TYPES: &[&str] = &[
@@ -67,7 +67,7 @@ impl DatasetKind {
 
 /// `QuiverSyntheticTable` typeProperties (all optional): the synthetic source's own
 /// configuration, with its documented defaults.
-pub type SyntheticDataset = crate::sources::synthetic::SyntheticConfig;
+pub type SyntheticDataset = crate::connectors::synthetic::SyntheticConfig;
 
 /// `ImpalaObject` / `SparkObject` typeProperties: the table to read, if any (a copy
 /// source's `query` may stand in for it).

@@ -31,7 +31,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use super::error::ConfigError;
 use super::json::Node;
 use super::pipeline::CopySource;
-use crate::sources::hive::options::RangePartitioning;
+use crate::connectors::hive::options::RangePartitioning;
 
 /// The accepted `partitionOption` values.
 pub const PARTITION_OPTIONS: &[&str] = &["None", "DynamicRange"];

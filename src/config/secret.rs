@@ -1,7 +1,5 @@
-//! Secret values (passwords, account keys, SAS tokens).
-//!
-//! A [`Secret`] never shows its value through `Debug` or `Display`; the only
-//! way to read it is [`Secret::expose`]. Accepted JSON forms:
+//! Reading secret values (passwords, account keys, SAS tokens) from ADF JSON into
+//! [`Secret`]s (defined in [`crate::types`], below config and the connectors). Accepted forms:
 //!
 //! - ADF's `{"type": "SecureString", "value": "..."}`;
 //! - a plain JSON string (ADF allows this for some secret properties);
@@ -11,38 +9,10 @@
 //! ADF's `{"type": "AzureKeyVaultSecret", ...}` is rejected with advice to use
 //! one of the forms above.
 
-use std::fmt;
+pub use crate::types::Secret;
 
 use super::error::ConfigError;
 use super::json::Node;
-
-/// A secret string. `Debug` and `Display` print `***`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret value. Never log or format it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
 
 const SECRET_TYPES: &[&str] = &["SecureString", "EnvironmentVariable"];
 
@@ -66,7 +36,7 @@ pub(crate) fn parse(node: &Node<'_>) -> Result<Secret, ConfigError> {
                     let name_node = node.req("name", "the name of an environment variable")?;
                     let variable = name_node.as_str()?;
                     match std::env::var(variable) {
-                        Ok(v) if !v.is_empty() => Ok(Secret(v)),
+                        Ok(v) if !v.is_empty() => Ok(Secret::from_env(variable, v)),
                         Ok(_) | Err(std::env::VarError::NotPresent) => {
                             Err(ConfigError::MissingEnvVar {
                                 file: node.file.to_path_buf(),
@@ -109,7 +79,7 @@ fn literal(node: &Node<'_>, s: &str) -> Result<Secret, ConfigError> {
             &[],
         ));
     }
-    Ok(Secret(s.to_string()))
+    Ok(Secret::new(s))
 }
 
 #[cfg(test)]
@@ -121,15 +91,6 @@ mod tests {
     fn parse_value(v: &serde_json::Value) -> Result<Secret, ConfigError> {
         let node = Node::root(v, Path::new("ls.json"));
         parse(&node)
-    }
-
-    #[test]
-    fn debug_and_display_hide_the_value() {
-        let s = Secret::new("hunter2-very-secret");
-        assert_eq!(format!("{s:?}"), "***");
-        assert_eq!(format!("{s}"), "***");
-        assert_eq!(format!("{:?}", Some(&s)), "Some(***)");
-        assert_eq!(s.expose(), "hunter2-very-secret");
     }
 
     #[test]

@@ -27,8 +27,8 @@ use tokio::task::JoinSet;
 use super::scan::SourceScanExec;
 use super::slice::PartitionSliceExec;
 use super::{EngineError, EngineOptions, session_with_source};
-use crate::sinks::{CommitSummary, CopySink, SinkPartition};
-use crate::sources::{PartitionProgress, Source};
+use crate::connectors::{CommitSummary, CopySink, SinkPartition};
+use crate::connectors::{PartitionProgress, Source};
 
 /// What to copy, where, and how.
 #[derive(Debug, Clone)]

@@ -10,6 +10,7 @@
 //!  copy plan:  UnionExec[ DataSinkExec(sink 0, PartitionSliceExec 0), …, DataSinkExec(sink n, …) ]
 //! ```
 
+pub mod cleanup;
 pub mod copy;
 pub mod query;
 pub mod scan;
@@ -22,11 +23,12 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::{Deserialize, Serialize};
 
+pub use cleanup::{CLEANUP_TIMEOUT, cleanup_tracker, wait_for_cleanups};
 pub use copy::{CopyJob, CopyPlan, CopyProgress, CopyReport, PartitionReport};
 pub use table::SourceTable;
 
-use crate::sinks::SinkError;
-use crate::sources::{DEFAULT_BATCH_SIZE, SourceError};
+use crate::connectors::SinkError;
+use crate::connectors::{DEFAULT_BATCH_SIZE, SourceError};
 
 /// Default capacity, in batches, of the channel after each source partition.
 pub const DEFAULT_CHANNEL_CAPACITY: usize = 2;
@@ -122,7 +124,7 @@ impl EngineError {
 /// Registers `source` under `table` in a new session.
 pub async fn session_with_source(
     table: &str,
-    source: Arc<dyn crate::sources::Source>,
+    source: Arc<dyn crate::connectors::Source>,
     options: &EngineOptions,
 ) -> Result<SessionContext, EngineError> {
     let ctx = options.session();

@@ -9,7 +9,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 
 use super::{EngineError, EngineOptions, session_with_source};
-use crate::sources::{PartitionProgress, Source};
+use crate::connectors::{PartitionProgress, Source};
 
 /// A planned read: the physical plan and the source partitions' counters.
 #[derive(Debug)]

@@ -22,7 +22,7 @@ use datafusion::physical_plan::{
 };
 use futures::StreamExt;
 
-use crate::sources::{Partition, PartitionProgress, ScanRequest, Source, SourceError};
+use crate::connectors::{Partition, PartitionProgress, ScanRequest, Source, SourceError};
 
 /// Scans a [`Source`]'s planned partitions.
 #[derive(Debug)]
@@ -45,7 +45,7 @@ impl SourceScanExec {
         channel_capacity: usize,
     ) -> Result<Self, SourceError> {
         let projected =
-            crate::sources::project_schema(source.system(), schema, request.projection.as_ref())?;
+            crate::connectors::project_schema(source.system(), schema, request.projection.as_ref())?;
         // DataFusion needs at least one partition; an empty plan reads nothing from it.
         let count = partitions.len().max(1);
         let properties = PlanProperties::new(

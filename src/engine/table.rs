@@ -18,7 +18,7 @@ use datafusion::physical_plan::ExecutionPlan;
 
 use super::EngineOptions;
 use super::scan::SourceScanExec;
-use crate::sources::{
+use crate::connectors::{
     CompareOp, FilterSupport, Literal, Predicate, ScanRequest, Source, SourceError,
 };
 

@@ -5,7 +5,7 @@ use super::PlanError;
 use crate::config::{
     ConfigError, CopySource, Dataset, DatasetKind, Factory, LinkedServiceKind, parse_hive_source,
 };
-use crate::sources::hive::options::{HiveSourceConfig, ReadTarget};
+use crate::connectors::hive::options::{HiveSourceConfig, ReadTarget};
 
 /// Builds the HiveServer2 source configuration for `dataset`: the linked service's connection
 /// settings, the activity source's `query` (which overrides the dataset's table) and range
@@ -77,7 +77,7 @@ pub fn hive_source_config(
 mod tests {
     use super::*;
     use crate::config::parse_bundle;
-    use crate::sources::hive::options::{Flavor, RangePartitioning, TransportMode};
+    use crate::connectors::hive::options::{Flavor, RangePartitioning, TransportMode};
     use crate::types::ConnectorVersion;
     use serde_json::{Value, json};
     use std::path::Path;

@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use crate::config::{ActivityKind, ConfigError, CopyActivity, Factory, LookupActivity};
 use crate::engine::{CopyJob, EngineOptions};
-use crate::sinks::LocationError;
-use crate::sources::SourceError;
+use crate::connectors::store::LocationError;
+use crate::connectors::SourceError;
 
 pub use source::ResolvedSource;
 

@@ -1,5 +1,5 @@
 //! The registry of sink dataset types: a dataset plus the activity's sink settings to a
-//! [`CopySink`](crate::sinks::CopySink), with its store opened through object_store.
+//! [`CopySink`](crate::connectors::CopySink), with its store opened through object_store.
 
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
@@ -14,8 +14,8 @@ use crate::config::{
     self, CopySink as SinkSettings, Dataset, DatasetKind, Factory, LinkedServiceKind,
     ParquetCompression,
 };
-use crate::sinks::parquet::{ParquetCopySink, ParquetSinkOptions};
-use crate::sinks::{Location, LocationError};
+use crate::connectors::parquet::{ParquetCopySink, ParquetSinkOptions};
+use crate::connectors::store::{Location, LocationError};
 
 /// Builds the sink for writing `dataset` with the activity's `settings`.
 pub fn resolve(

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use super::PlanError;
 use crate::config::{CopySource, Dataset, DatasetKind, Factory};
-use crate::sources::Source;
-use crate::sources::hive::source::HiveSource;
-use crate::sources::synthetic::{SyntheticConfig, SyntheticSource};
+use crate::connectors::Source;
+use crate::connectors::hive::source::HiveSource;
+use crate::connectors::synthetic::{SyntheticConfig, SyntheticSource};
 
 /// A source, the table name SQL sees it under, and a SQL transform for sources that have no
 /// query language of their own.
@@ -53,7 +53,7 @@ pub fn resolve(
             // The query is Impala or Spark SQL and runs on the server.
             query = None;
             let config = super::hive::hive_source_config(factory, dataset, activity_source, None)?;
-            Arc::new(HiveSource::new(config))
+            Arc::new(HiveSource::with_cleanup(config, crate::engine::cleanup_tracker().clone()))
         }
         DatasetKind::Parquet(_) => {
             return Err(not_a_source(
@@ -80,7 +80,7 @@ pub fn resolve_with_query(
         (DatasetKind::Impala(_) | DatasetKind::Spark(_), Some(q)) => {
             let config = super::hive::hive_source_config(factory, dataset, None, Some(q))?;
             Ok(ResolvedSource {
-                source: Arc::new(HiveSource::new(config)),
+                source: Arc::new(HiveSource::with_cleanup(config, crate::engine::cleanup_tracker().clone())),
                 table: dataset.name.clone(),
                 transform: None,
             })

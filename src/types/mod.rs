@@ -15,8 +15,10 @@
 //! with its 2.0 and 1.0 mapping, readable beside the docs' table; a test walks every row.
 
 mod interim;
+mod secret;
 
 pub use interim::{DECIMAL128_MAX_PRECISION, DECIMAL256_MAX_PRECISION, InterimType};
+pub use secret::{Secret, SecretOrigin};
 
 use std::collections::HashMap;
 use std::fmt;

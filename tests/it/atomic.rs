@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use quiver::engine::{CopyJob, CopyPlan, EngineError, EngineOptions};
-use quiver::sinks::Location;
-use quiver::sinks::parquet::{ParquetCopySink, ParquetSinkOptions};
-use quiver::sources::synthetic::Profile;
+use quiver::connectors::store::Location;
+use quiver::connectors::parquet::{ParquetCopySink, ParquetSinkOptions};
+use quiver::connectors::synthetic::Profile;
 
 use crate::support::{FailingSource, all_files, quiver, synthetic, unique_dir, write_factory};
 

@@ -12,7 +12,7 @@ use base64::Engine;
 use futures::TryStreamExt;
 use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use quiver::sources::synthetic::Profile;
+use quiver::connectors::synthetic::Profile;
 
 use crate::support::{quiver, synthetic, unique_dir};
 

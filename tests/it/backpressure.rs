@@ -12,8 +12,8 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType};
 use futures::StreamExt;
 use quiver::engine::{CopyJob, CopyPlan, CopyProgress, EngineOptions};
-use quiver::sinks::{CommitSummary, CopySink, SinkError, SinkPartition};
-use quiver::sources::synthetic::Profile;
+use quiver::connectors::{CommitSummary, CopySink, SinkError, SinkPartition};
+use quiver::connectors::synthetic::Profile;
 
 use crate::support::synthetic;
 

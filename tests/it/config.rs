@@ -896,7 +896,7 @@ fn hive_folder() -> tempfile::TempDir {
 #[test]
 fn impala_and_spark_definitions_load_typed() {
     use quiver::config::{HiveAuthenticationType, ThriftTransportProtocol};
-    use quiver::sources::hive::options::{ReadTarget, TransportMode};
+    use quiver::connectors::hive::options::{ReadTarget, TransportMode};
 
     let dir = hive_folder();
     let f = load(dir.path()).unwrap();

@@ -6,15 +6,15 @@ use arrow::array::{Array, Int64Array};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
 use quiver::engine::{CopyJob, CopyPlan, EngineOptions};
-use quiver::sinks::Location;
-use quiver::sinks::parquet::{ParquetCopySink, ParquetSinkOptions};
-use quiver::sources::synthetic::Profile;
+use quiver::connectors::store::Location;
+use quiver::connectors::parquet::{ParquetCopySink, ParquetSinkOptions};
+use quiver::connectors::synthetic::Profile;
 use quiver::types::{ColumnType, INTERIM_TYPE_KEY, InterimType};
 
 use crate::support::{arc, read_folder_sorted, read_parquet, synthetic, unique_dir, visible_files};
 
 fn job(
-    source: quiver::sources::synthetic::SyntheticSource,
+    source: quiver::connectors::synthetic::SyntheticSource,
     dir: &std::path::Path,
     options: ParquetSinkOptions,
     query: Option<&str>,

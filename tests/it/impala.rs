@@ -12,14 +12,14 @@ use arrow::datatypes::{
 };
 use futures::StreamExt;
 use quiver::engine::{CopyJob, CopyPlan, EngineOptions};
-use quiver::sinks::Location;
-use quiver::sinks::parquet::{ParquetCopySink, ParquetSinkOptions};
-use quiver::sources::hive::options::{
+use quiver::connectors::store::Location;
+use quiver::connectors::parquet::{ParquetCopySink, ParquetSinkOptions};
+use quiver::connectors::hive::options::{
     ConnectOptions, Credentials, Flavor, HiveSourceConfig, ReadTarget, TlsOptions, TransportMode,
 };
-use quiver::sources::hive::source::HiveSource;
-use quiver::sources::hive::tcli::{TProtocolVersion, TTypeId};
-use quiver::sources::{PartitionProgress, ScanRequest, Source};
+use quiver::connectors::hive::source::HiveSource;
+use quiver::connectors::hive::tcli::{TProtocolVersion, TTypeId};
+use quiver::connectors::{PartitionProgress, ScanRequest, Source};
 use quiver::types::ConnectorVersion;
 use serde_json::{Value, json};
 

@@ -21,12 +21,12 @@ use arrow::datatypes::{
     TimeUnit,
 };
 use futures::StreamExt;
-use quiver::sources::hive::options::{
+use quiver::connectors::hive::options::{
     ConnectOptions, Credentials, Flavor, HiveSourceConfig, RangePartitioning, ReadTarget,
     TlsOptions, TransportMode,
 };
-use quiver::sources::hive::source::HiveSource;
-use quiver::sources::{PartitionProgress, ScanRequest, Source, SourceError};
+use quiver::connectors::hive::source::HiveSource;
+use quiver::connectors::{PartitionProgress, ScanRequest, Source, SourceError};
 use quiver::types::ConnectorVersion;
 
 /// Ports and files of the running servers.
@@ -603,9 +603,12 @@ async fn tables_are_read_by_schema_and_quoted_name() {
     let name = format!("quiver_IT_{}", std::process::id());
     let ddl = format!(
         "CREATE TABLE default.{} USING parquet AS SELECT id, CAST(id AS STRING) AS s FROM range(0, 777)",
-        quiver::sources::hive::sql::quote_ident(&name)
+        quiver::connectors::hive::sql::quote_ident(&name)
     );
-    let mut session = quiver::sources::hive::client::Session::open(&connect("sasl"))
+    let mut session = quiver::connectors::hive::client::Session::open(
+        &connect("sasl"),
+        &quiver::connectors::CleanupTracker::new(),
+    )
         .await
         .unwrap();
     session.execute_and_close(&ddl).await.unwrap();

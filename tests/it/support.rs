@@ -9,8 +9,8 @@ use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use futures::StreamExt;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use quiver::sources::synthetic::{Profile, SyntheticConfig, SyntheticSource};
-use quiver::sources::{
+use quiver::connectors::synthetic::{Profile, SyntheticConfig, SyntheticSource};
+use quiver::connectors::{
     Partition, PartitionProgress, PartitionStream, ScanRequest, Source, SourceError,
 };
 
@@ -140,7 +140,7 @@ impl Source for FailingSource {
                 if i == after {
                     // Any connector error would do; the synthetic one has a public variant.
                     Err(SourceError::Synthetic(
-                        quiver::sources::synthetic::SyntheticError::Invalid {
+                        quiver::connectors::synthetic::SyntheticError::Invalid {
                             property: "injected",
                             value: index as u64,
                             expected: "this test makes the partition fail",

@@ -30,7 +30,7 @@ fn walk(table: &[TypeRow]) -> usize {
 
 #[test]
 fn synthetic_table_maps_one_source_type_to_each_interim_type() {
-    let table = quiver::sources::synthetic::type_map::TYPE_TABLE;
+    let table = quiver::connectors::synthetic::type_map::TYPE_TABLE;
     assert_eq!(walk(table), table.len() * 2);
     let kinds = [
         InterimKind::Boolean,
@@ -60,7 +60,7 @@ fn synthetic_table_maps_one_source_type_to_each_interim_type() {
 
 #[test]
 fn impala_table_walks_and_matches_the_docs() {
-    use quiver::sources::impala::type_map::{EXTRA_TYPES, TYPE_TABLE};
+    use quiver::connectors::hive::impala::type_map::{EXTRA_TYPES, TYPE_TABLE};
     assert_eq!(walk(TYPE_TABLE), TYPE_TABLE.len() * 2);
     assert_eq!(walk(EXTRA_TYPES), EXTRA_TYPES.len() * 2);
     // The docs' table has twelve rows; every Impala type maps in both versions.
@@ -92,7 +92,7 @@ fn impala_table_walks_and_matches_the_docs() {
 
 #[test]
 fn spark_table_walks_and_matches_the_docs() {
-    use quiver::sources::spark::type_map::{EXTRA_TYPES, TYPE_TABLE};
+    use quiver::connectors::hive::spark::type_map::{EXTRA_TYPES, TYPE_TABLE};
     assert_eq!(walk(TYPE_TABLE), TYPE_TABLE.len() * 2);
     assert_eq!(walk(EXTRA_TYPES), EXTRA_TYPES.len() * 2);
     assert_eq!(TYPE_TABLE.len(), 15);

@@ -1,5 +1,5 @@
 //! Fuzzes the text → TIMESTAMP / DATE / DECIMAL conversion of decoded HS2 string columns
-//! (`quiver::sources::hive::columns`).
+//! (`quiver::connectors::hive::columns`).
 //!
 //! Input layout: byte 0 picks the conversion (mod 5: timestamp, timestamp with a UTC zone,
 //! date, decimal, or the single-value parsers), byte 1 the decimal precision (mod 80, so
@@ -20,12 +20,12 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, AsArray, StringArray};
 use arrow::datatypes::{DataType, Decimal128Type, Decimal256Type, TimeUnit, i256};
 use libfuzzer_sys::fuzz_target;
-use quiver::sources::hive::columns::{
+use quiver::connectors::hive::columns::{
     ColumnError, ColumnPlan, Conversion, convert_column, parse_date, parse_decimal128,
     parse_decimal256, parse_timestamp,
 };
-use quiver::sources::hive::decode::ColumnKind;
-use quiver::sources::hive::tcli::TTypeId;
+use quiver::connectors::hive::decode::ColumnKind;
+use quiver::connectors::hive::tcli::TTypeId;
 use quiver::types::{ColumnType, InterimType};
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;

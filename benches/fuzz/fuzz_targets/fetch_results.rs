@@ -27,8 +27,8 @@ use std::sync::LazyLock;
 
 use arrow::array::Array;
 use libfuzzer_sys::fuzz_target;
-use quiver::sources::hive::HiveError;
-use quiver::sources::hive::decode::{
+use quiver::connectors::hive::HiveError;
+use quiver::connectors::hive::decode::{
     ColumnKind, ColumnSpec, DecodedRowSet, complete_message_len, decode_fetch_results_reply,
     decode_row_set,
 };

@@ -5,7 +5,7 @@
 
 use crate::config::error::ConfigError;
 use crate::config::json::Node;
-use crate::config::secret::Secret;
+use crate::types::Secret;
 
 /// `FileServer` typeProperties.
 #[derive(Debug, Clone)]

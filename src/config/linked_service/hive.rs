@@ -50,8 +50,8 @@ use std::path::{Path, PathBuf};
 
 use crate::config::error::ConfigError;
 use crate::config::json::Node;
-use crate::config::secret::Secret;
-use crate::sources::hive::options::{
+use crate::types::Secret;
+use crate::connectors::hive::options::{
     ConnectOptions, Credentials, Flavor, TlsOptions, TransportMode,
 };
 use crate::types::ConnectorVersion;

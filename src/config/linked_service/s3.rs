@@ -5,7 +5,7 @@
 use super::check_http_url;
 use crate::config::error::ConfigError;
 use crate::config::json::Node;
-use crate::config::secret::Secret;
+use crate::types::Secret;
 
 /// ADF's `authenticationType` for S3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use quiver::sources::hive::tcli::{TProtocolVersion, TTypeId};
+use quiver::connectors::hive::tcli::{TProtocolVersion, TTypeId};
 use serde_json::{Value, json};
 
 use super::table::{

@@ -32,11 +32,11 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use quiver::sources::hive::HiveError;
-use quiver::sources::hive::decode::{
+use quiver::connectors::hive::HiveError;
+use quiver::connectors::hive::decode::{
     ColumnKind, ColumnSpec, complete_message_len, decode_fetch_results_reply,
 };
-use quiver::sources::hive::tcli::{
+use quiver::connectors::hive::tcli::{
     Request, TCancelOperationReq, TCloseOperationReq, TCloseSessionReq, TColumn,
     TExecuteStatementReq, TFetchOrientation, TFetchResultsReq, TGetOperationStatusReq,
     TGetResultSetMetadataReq, TOpenSessionReq, TOperationHandle, TOperationState, TProtocolVersion,

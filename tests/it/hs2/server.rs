@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use quiver::sources::hive::decode::complete_message_len;
-use quiver::sources::hive::tcli::{
+use quiver::connectors::hive::decode::complete_message_len;
+use quiver::connectors::hive::tcli::{
     HiveStruct, TCancelOperationReq, TCancelOperationResp, TCloseOperationReq, TCloseOperationResp,
     TCloseSessionReq, TCloseSessionResp, TColumn, TExecuteStatementReq, TExecuteStatementResp,
     TFetchOrientation, TFetchResultsReq, TFetchResultsResp, TGetOperationStatusReq,

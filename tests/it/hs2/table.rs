@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use quiver::sources::hive::tcli::{
+use quiver::connectors::hive::tcli::{
     TColumn, TColumnDesc, TColumnValue, TPrimitiveTypeEntry, TTableSchema, TTypeDesc, TTypeEntry,
     TTypeId, TTypeQualifierValue, TTypeQualifiers, TypedColumn,
 };

@@ -1,0 +1,50 @@
+//! The connector layer: the contracts every source and sink keeps, and one folder per system.
+//!
+//! # Layout
+//!
+//! ```text
+//!   connectors/
+//!     source.rs, predicate.rs, progress.rs   the source contract (Source, Partition, specs)
+//!     sink.rs                                the sink contract (CopySink, manifests, commit modes)
+//!     cleanup.rs                             server-side work still being cancelled or closed
+//!     registry.rs                            one registry per kind: linked service, dataset,
+//!                                            source, sink; the only file naming every system
+//!     <system>/                              one folder per system, holding its ADF properties,
+//!                                            its type table and its reader and/or writer
+//!       synthetic/   QuiverSynthetic: the built-in generator (source)
+//!       hive/        Impala and Spark over HiveServer2 (source)
+//!       parquet/     Parquet files (sink)
+//!       store/       FileServer, Azure Blob, ADLS Gen2, S3, GCS: where file sinks write
+//! ```
+//!
+//! A system that is both a source and a sink (Kusto, Flight) keeps both sides in its one
+//! folder. Adding a connector is its folder plus one line in each registry it joins.
+//!
+//! # Layering
+//!
+//! Imports run one way: [`crate::types`], then [`crate::config`] (generic ADF JSON), then this
+//! layer, then the engine, then plan, serve and cli. A connector folder imports only `types`,
+//! `config`, the contracts above and (for file sinks) `store`; never the engine, plan or cli,
+//! and never another system's folder. `scripts/check-layers.sh` enforces this in the test
+//! command.
+
+pub mod cleanup;
+pub mod predicate;
+pub mod progress;
+pub mod registry;
+pub mod sink;
+pub mod source;
+
+pub mod hive;
+pub mod parquet;
+pub mod store;
+pub mod synthetic;
+
+pub use cleanup::CleanupTracker;
+pub use predicate::{CompareOp, FilterSupport, Literal, Predicate};
+pub use progress::PartitionProgress;
+pub use sink::{CommitSummary, CopySink, SinkError, SinkPartition};
+pub use source::{
+    DEFAULT_BATCH_SIZE, Partition, PartitionDescriptor, PartitionStream, ResumePosition,
+    ScanRequest, Source, SourceError, project_schema,
+};
