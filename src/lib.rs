@@ -4,9 +4,10 @@
 //! # Data flow
 //!
 //! ```text
-//!  factory JSON ──config::load──▶ Factory (typed, validated, before any I/O)
-//!                                    │ plan::resolve
-//!                                    ▼
+//!  factory JSON ──plan::load──▶ Factory (config reads it generically, the connectors'
+//!                                  │ registries check it: all before any I/O)
+//!                                  │ plan::copy_activities (through the registries)
+//!                                  ▼
 //!   ┌──────────── Source (config only) ─────────────┐
 //!   │ plan() ─▶ Partition 0 … n   (plain data)       │
 //!   │ open(i) ─▶ stream of Result<RecordBatch>       │  decode whole columns into Arrow
@@ -29,11 +30,13 @@
 //!
 //! # Modules
 //! * [`types`]: ADF interim types, field metadata, connector type tables.
-//! * [`sources`]: the source contract and the connectors ([`sources::synthetic`]).
+//! * [`config`]: Azure Data Factory JSON, read generically (linked services, datasets,
+//!   pipelines); it names no connector.
+//! * [`connectors`]: the source and sink contracts, one folder per system (each reading its
+//!   own ADF properties), and the registries listing them.
 //! * [`engine`]: all DataFusion glue: tables, scans, copy plans, queries.
-//! * [`sinks`]: the sink contract and the Parquet sink.
-//! * [`config`]: Azure Data Factory JSON (linked services, datasets, pipelines).
-//! * [`plan`]: turns a factory's activities into runnable sources and sinks.
+//! * [`plan`]: loads and checks a factory, and turns its activities into runnable sources
+//!   and sinks.
 //! * [`bench`]: source throughput measurement, shared by `quiver bench` and `benches/`.
 //! * [`cli`]: the `quiver` command line, one file per subcommand.
 

@@ -37,7 +37,7 @@ pub struct CopyArgs {
 
 /// Runs `quiver copy`.
 pub async fn run(args: CopyArgs) -> Result<ExitStatus, CliError> {
-    let factory = crate::config::load(&args.factory.factory)?;
+    let factory = crate::plan::load(&args.factory.factory)?;
     let plans = crate::plan::copy_activities(
         &factory,
         args.pipeline.as_deref(),

@@ -37,7 +37,7 @@ pub struct LookupArgs {
 
 /// Runs `quiver lookup`.
 pub async fn run(args: LookupArgs) -> Result<ExitStatus, CliError> {
-    let factory = crate::config::load(&args.factory.factory)?;
+    let factory = crate::plan::load(&args.factory.factory)?;
     let lookup = crate::plan::lookup_activity(&factory, args.pipeline.as_deref(), &args.activity)?;
     let engine_error = |source| CliError::engine(format!("activity '{}'", args.activity), source);
     let plan = QueryPlan::build(

@@ -99,7 +99,7 @@ pub struct DatasetArgs {
 impl DatasetArgs {
     /// Loads the factory and plans the read of the dataset, with the query if one was given.
     pub async fn plan(&self) -> Result<crate::engine::query::QueryPlan, CliError> {
-        let factory = crate::config::load(&self.factory.factory)?;
+        let factory = crate::plan::load(&self.factory.factory)?;
         let dataset = factory.dataset(&self.dataset)?;
         let resolved =
             crate::plan::source::resolve_with_query(&factory, dataset, self.query.clone())?;

@@ -314,6 +314,11 @@ impl<'a> Node<'a> {
         secret::parse(&node)
     }
 
+    /// This node as a secret (the forms [`req_secret`](Node::req_secret) accepts).
+    pub fn as_secret(&self) -> Result<Secret, ConfigError> {
+        secret::parse(self)
+    }
+
     /// Optional secret child.
     pub fn opt_secret(&self, name: &str) -> Result<Option<Secret>, ConfigError> {
         self.field(name).map(|n| secret::parse(&n)).transpose()

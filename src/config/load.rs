@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::error::ConfigError;
 use super::json::Node;
-use super::{Factory, dataset, linked_service, pipeline, validate};
+use super::{Dataset, Factory, LinkedService, pipeline, references};
 
 /// The bundle's allowed top-level keys, in reading order.
 const BUNDLE_KEYS: &[&str] = &["linkedServices", "datasets", "pipelines"];
@@ -79,7 +79,7 @@ impl Builder {
         let f = &mut self.factory;
         match folder_or_key {
             "linkedService" | "linkedServices" => {
-                let ls = linked_service::parse(def)?;
+                let ls = LinkedService::parse(def)?;
                 insert(
                     &mut f.linked_services,
                     "linked service",
@@ -89,7 +89,7 @@ impl Builder {
                 )
             }
             "dataset" | "datasets" => {
-                let ds = dataset::parse(def)?;
+                let ds = Dataset::parse(def)?;
                 insert(&mut f.datasets, "dataset", ds.name.clone(), ds, |d| {
                     &d.origin.file
                 })
@@ -104,7 +104,7 @@ impl Builder {
     }
 
     fn finish(self) -> Result<Factory, ConfigError> {
-        validate::validate(&self.factory)?;
+        references::check(&self.factory)?;
         tracing::debug!(
             root = %self.factory.root.display(),
             linked_services = self.factory.linked_services.len(),

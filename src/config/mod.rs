@@ -1,62 +1,61 @@
-//! Loading an Azure Data Factory factory into a typed, validated model before
-//! any I/O happens.
+//! Loading an Azure Data Factory factory, generically, before any I/O happens.
 //!
 //! [`load`] accepts either an ADF git-layout factory folder (its
 //! `linkedService/`, `dataset/` and `pipeline/` subfolders; everything else is
 //! ignored) or a bundle file `{"linkedServices": [...], "datasets": [...],
-//! "pipelines": [...]}`. Every definition is checked (types, required
-//! properties, value ranges, secrets) and then cross-checked (references
-//! resolve, datasets match their linked services). Errors name the file and a
-//! JSONPath, and say what to do; they never contain secret values.
+//! "pipelines": [...]}`. It checks what every definition has (names, `type`s,
+//! references between definitions, activities' inputs, outputs and settings)
+//! and keeps each linked service's, dataset's, source's and sink's own
+//! properties raw. Errors name the file and a JSONPath, and say what to do;
+//! they never contain secret values.
 //!
-//! Properties quiver does not read inside `typeProperties` are ignored with a
-//! `tracing` warning each.
+//! This layer knows no connector. The connectors read the raw properties of
+//! their types with [`Node`] (so their errors carry the same file and
+//! JSONPath), and keep what they read in each definition's [`TypedSlot`];
+//! `connectors::registry::validate` runs them all, and `plan::load` is
+//! [`load`] followed by it, which is what callers use.
+//!
+//! Properties quiver does not read are ignored with a `tracing` warning each.
 
 mod dataset;
 mod error;
-mod hive_source;
 pub mod json;
 mod linked_service;
 mod load;
 mod origin;
 mod pipeline;
+mod policy;
+mod references;
 mod secret;
-mod validate;
+mod typed;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use dataset::{
-    DATASET_TYPES, Dataset, DatasetKind, HiveDataset, HiveTable, LOCATION_TYPES, Location,
-    PARQUET_COMPRESSION_CODECS, ParquetCompression, ParquetDataset, SyntheticDataset,
-    split_table_name,
-};
+pub use dataset::Dataset;
 pub use error::ConfigError;
-pub use hive_source::{HiveCopySource, PARTITION_OPTIONS, parse_hive_source};
 pub use json::Node;
-pub use linked_service::{
-    ANONYMOUS_USER, AmazonS3LinkedService, AzureBlobAuth, AzureBlobFsLinkedService,
-    DEFAULT_HTTP_PATH, FileServerLinkedService, GoogleCloudStorageLinkedService,
-    HDINSIGHT_HTTP_PATH, HiveAuthenticationType, HiveLinkedService, IMPALA_DEFAULT_PORT,
-    LINKED_SERVICE_TYPES, LinkedService, LinkedServiceKind, S3AuthenticationType, ServicePrincipal,
-    SparkServerType, ThriftTransportProtocol, VERSIONS,
-};
+pub use linked_service::LinkedService;
 pub use origin::{Origin, RawProperties};
 pub use pipeline::{
-    Activity, ActivityKind, CopyActivity, CopySink, CopySource, LookupActivity, ParquetSink,
-    Pipeline, SINK_TYPES,
+    Activity, ActivityKind, CopyActivity, CopySink, CopySource, LookupActivity, Pipeline,
+};
+pub use policy::{
+    ActivityPolicy, DEFAULT_RETRY_INTERVAL_SECONDS, MAX_RETRY_INTERVAL_SECONDS,
+    MIN_RETRY_INTERVAL_SECONDS,
 };
 pub use secret::Secret;
-pub(crate) use validate::no_table_or_query;
+pub use typed::TypedSlot;
 
-/// Loads and validates a factory from a folder (ADF git layout) or a bundle
-/// file.
+/// Loads a factory from a folder (ADF git layout) or a bundle file and checks
+/// it generically (see the module docs); `plan::load` also runs the
+/// connectors' checks.
 pub fn load(path: &Path) -> Result<Factory, ConfigError> {
     load::load(path)
 }
 
-/// Parses and validates a bundle given as text; `file` is used in errors and
-/// as [`Factory::root`].
+/// Parses a bundle given as text and checks it generically; `file` is used in
+/// errors and as [`Factory::root`].
 pub fn parse_bundle(text: &str, file: &Path) -> Result<Factory, ConfigError> {
     load::parse_bundle(text, file)
 }
@@ -101,7 +100,7 @@ impl Factory {
     }
 
     /// The linked service a dataset is bound to (always present in a
-    /// validated factory).
+    /// loaded factory).
     pub fn linked_service_of(&self, dataset: &Dataset) -> Result<&LinkedService, ConfigError> {
         self.linked_service(&dataset.linked_service)
     }

@@ -7,6 +7,8 @@
 use super::error::ConfigError;
 use super::json::Node;
 use super::origin::{Origin, RawProperties};
+use super::policy::{self, ActivityPolicy};
+use super::typed::TypedSlot;
 
 /// One pipeline of the factory.
 #[derive(Debug, Clone)]
@@ -85,6 +87,8 @@ pub struct CopyActivity {
     pub parallel_copies: Option<usize>,
     /// `typeProperties.dataIntegrationUnits`: accepted and ignored.
     pub data_integration_units: Option<u32>,
+    /// `policy`: retries.
+    pub policy: ActivityPolicy,
 }
 
 /// A Copy or Lookup activity's `source`. Its properties are validated by the
@@ -100,27 +104,15 @@ pub struct CopySource {
     pub raw: RawProperties,
 }
 
-/// A Copy activity's `sink`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CopySink {
-    /// `ParquetSink`.
-    Parquet(ParquetSink),
-}
-
-/// The sink types quiver writes.
-pub const SINK_TYPES: &[&str] = &["ParquetSink"];
-
-/// `ParquetSink` settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParquetSink {
-    /// `formatSettings.maxRowsPerFile` (>= 1).
-    pub max_rows_per_file: Option<u64>,
-    /// `formatSettings.fileNamePrefix`; only with `max_rows_per_file`.
-    pub file_name_prefix: Option<String>,
-    /// `storeSettings.maxConcurrentConnections` (>= 1).
-    pub max_concurrent_connections: Option<usize>,
-    /// Where the `sink` object is.
-    pub origin: Origin,
+/// A Copy activity's `sink`. Its properties are read by the connector for `kind`.
+#[derive(Debug, Clone)]
+pub struct CopySink {
+    /// `sink.type`, e.g. `ParquetSink`.
+    pub kind: String,
+    /// The whole `sink` object; `raw.origin` is where it is.
+    pub raw: RawProperties,
+    /// The owning connector's typed reading of `raw`, once checked.
+    pub typed: TypedSlot,
 }
 
 /// A Lookup activity.
@@ -207,6 +199,7 @@ fn parse_copy(activity: &Node<'_>) -> Result<CopyActivity, ConfigError> {
         .opt_u64_in("dataIntegrationUnits", 1..=u64::from(u32::MAX))?
         .map(|v| v as u32);
     tp.warn_unknown_keys(&["source", "sink", "parallelCopies", "dataIntegrationUnits"]);
+    let policy = policy::parse(activity)?;
     Ok(CopyActivity {
         input,
         output,
@@ -214,6 +207,7 @@ fn parse_copy(activity: &Node<'_>) -> Result<CopyActivity, ConfigError> {
         sink,
         parallel_copies,
         data_integration_units,
+        policy,
     })
 }
 
@@ -233,6 +227,20 @@ fn parse_lookup(activity: &Node<'_>) -> Result<LookupActivity, ConfigError> {
     })
 }
 
+impl CopySource {
+    /// Reads an activity's `source` object.
+    pub fn parse(source: &Node<'_>) -> Result<CopySource, ConfigError> {
+        parse_source(source)
+    }
+}
+
+impl CopySink {
+    /// Reads a Copy activity's `sink` object.
+    pub fn parse(sink: &Node<'_>) -> Result<CopySink, ConfigError> {
+        parse_sink(sink)
+    }
+}
+
 fn parse_source(source: &Node<'_>) -> Result<CopySource, ConfigError> {
     let kind = source.req_str("type")?.to_string();
     let query = source.opt_str("query")?.map(str::to_string);
@@ -244,49 +252,15 @@ fn parse_source(source: &Node<'_>) -> Result<CopySource, ConfigError> {
 }
 
 fn parse_sink(sink: &Node<'_>) -> Result<CopySink, ConfigError> {
-    let type_node = sink.req("type", "the sink type, \"ParquetSink\"")?;
-    match type_node.as_str()? {
-        "ParquetSink" => {}
-        other => return Err(type_node.unknown_type(other, SINK_TYPES)),
-    }
-    let mut max_rows_per_file = None;
-    let mut file_name_prefix = None;
-    if let Some(format) = sink.opt_object("formatSettings")? {
-        if let Some(t) = format.field("type") {
-            match t.as_str()? {
-                "ParquetWriteSettings" => {}
-                other => return Err(t.unknown_type(other, &["ParquetWriteSettings"])),
-            }
-        }
-        max_rows_per_file = format.opt_u64_in("maxRowsPerFile", 1..=u64::MAX)?;
-        if let Some(prefix_node) = format.field("fileNamePrefix") {
-            let prefix = prefix_node.as_str()?;
-            if max_rows_per_file.is_none() {
-                return Err(prefix_node.invalid(
-                    prefix,
-                    "fileNamePrefix applies only when maxRowsPerFile is configured; set formatSettings.maxRowsPerFile or remove fileNamePrefix",
-                    &[],
-                ));
-            }
-            file_name_prefix = Some(prefix.to_string());
-        }
-        format.warn_unknown_keys(&["type", "maxRowsPerFile", "fileNamePrefix"]);
-    }
-    let mut max_concurrent_connections = None;
-    if let Some(store) = sink.opt_object("storeSettings")? {
-        store.opt_str("type")?;
-        max_concurrent_connections = store
-            .opt_u64_in("maxConcurrentConnections", 1..=u64::MAX)?
-            .map(|v| v as usize);
-        store.warn_unknown_keys(&["type", "maxConcurrentConnections"]);
-    }
-    sink.warn_unknown_keys(&["type", "formatSettings", "storeSettings"]);
-    Ok(CopySink::Parquet(ParquetSink {
-        max_rows_per_file,
-        file_name_prefix,
-        max_concurrent_connections,
-        origin: sink.origin(),
-    }))
+    let kind = sink
+        .req("type", "the sink type, \"ParquetSink\"")?
+        .as_str()?
+        .to_string();
+    Ok(CopySink {
+        kind,
+        raw: RawProperties::from_node(Some(sink), sink.origin()),
+        typed: TypedSlot::default(),
+    })
 }
 
 #[cfg(test)]
@@ -335,10 +309,16 @@ mod tests {
         );
         assert_eq!(c.parallel_copies, Some(8));
         assert_eq!(c.data_integration_units, Some(4));
-        let CopySink::Parquet(s) = &c.sink;
-        assert_eq!(s.max_rows_per_file, Some(10));
-        assert_eq!(s.file_name_prefix.as_deref(), Some("part"));
-        assert_eq!(s.max_concurrent_connections, Some(3));
+        assert_eq!(c.policy, ActivityPolicy::default());
+        // The sink's settings are read by its connector (see connectors::parquet::adf).
+        assert_eq!(c.sink.kind, "ParquetSink");
+        assert_eq!(
+            c.sink.raw.origin.path,
+            "$.properties.activities[0].typeProperties.sink"
+        );
+        assert!(!c.sink.typed.is_set());
+        let format = c.sink.raw.node().req_object("formatSettings").unwrap();
+        assert_eq!(format.opt_u64("maxRowsPerFile").unwrap(), Some(10));
         let ActivityKind::Lookup(l) = &p.activities[1].kind else {
             panic!()
         };
@@ -348,22 +328,10 @@ mod tests {
     }
 
     #[test]
-    fn sink_errors() {
-        let e = pipeline(copy(
-            json!({"source": {"type": "X"}, "sink": {"type": "DelimitedTextSink"}}),
-        ))
-        .unwrap_err();
-        assert!(
-            matches!(e, ConfigError::UnknownType { ref path, allowed, .. }
-            if path == "$.properties.activities[0].typeProperties.sink.type" && allowed == SINK_TYPES)
-        );
-        let e = pipeline(copy(
-            json!({"source": {"type": "X"}, "sink": {"type": "ParquetSink",
-            "formatSettings": {"type": "ParquetWriteSettings", "fileNamePrefix": "p"}}}),
-        ))
-        .unwrap_err();
-        assert!(matches!(e, ConfigError::InvalidValue { ref path, .. }
-            if path == "$.properties.activities[0].typeProperties.sink.formatSettings.fileNamePrefix"));
+    fn sink_and_copy_errors() {
+        let e = pipeline(copy(json!({"source": {"type": "X"}, "sink": {}}))).unwrap_err();
+        assert!(matches!(e, ConfigError::Missing { ref path, expected }
+            if path == "$.properties.activities[0].typeProperties.sink.type" && expected.contains("ParquetSink")));
         let e = pipeline(copy(
             json!({"source": {"type": "X"}, "sink": {"type": "ParquetSink"}, "parallelCopies": 0}),
         ))
@@ -372,6 +340,29 @@ mod tests {
             matches!(e, ConfigError::InvalidValue { ref path, ref value, .. }
             if path == "$.properties.activities[0].typeProperties.parallelCopies" && value == "0")
         );
+    }
+
+    #[test]
+    fn copy_policy() {
+        let mut activities =
+            copy(json!({"source": {"type": "X"}, "sink": {"type": "ParquetSink"}}));
+        activities[0]["policy"] = json!({"timeout": "0.12:00:00", "retry": 2,
+            "retryIntervalInSeconds": 45, "secureOutput": false, "secureInput": false});
+        let p = pipeline(activities.clone()).unwrap();
+        let ActivityKind::Copy(c) = &p.activities[0].kind else {
+            panic!()
+        };
+        assert_eq!(
+            c.policy,
+            ActivityPolicy {
+                retry: 2,
+                retry_interval_in_seconds: 45
+            }
+        );
+        activities[0]["policy"]["retryIntervalInSeconds"] = json!(10);
+        assert!(matches!(pipeline(activities).unwrap_err(),
+            ConfigError::InvalidValue { ref path, .. }
+            if path == "$.properties.activities[0].policy.retryIntervalInSeconds"));
     }
 
     #[test]

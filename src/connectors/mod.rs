@@ -7,10 +7,13 @@
 //!     source.rs, predicate.rs, progress.rs   the source contract (Source, Partition, specs)
 //!     sink.rs                                the sink contract (CopySink, manifests, commit modes)
 //!     cleanup.rs                             server-side work still being cancelled or closed
+//!     entries.rs                             what a connector hands the registries: entries
+//!                                            (type name + check and build functions)
 //!     registry.rs                            one registry per kind: linked service, dataset,
 //!                                            source, sink; the only file naming every system
-//!     <system>/                              one folder per system, holding its ADF properties,
-//!                                            its type table and its reader and/or writer
+//!     <system>/                              one folder per system, holding its ADF properties
+//!                                            (<system>/adf), its type table and its reader
+//!                                            and/or writer
 //!       synthetic/   QuiverSynthetic: the built-in generator (source)
 //!       hive/        Impala and Spark over HiveServer2 (source)
 //!       parquet/     Parquet files (sink)
@@ -18,7 +21,9 @@
 //! ```
 //!
 //! A system that is both a source and a sink (Kusto, Flight) keeps both sides in its one
-//! folder. Adding a connector is its folder plus one line in each registry it joins.
+//! folder. Adding a connector is its folder, `pub mod <system>;` here, and one line in each
+//! registry it joins: the folder declares its entries (see [`entries`]) as constants, and
+//! [`registry`] lists them.
 //!
 //! # Layering
 //!
@@ -29,6 +34,7 @@
 //! command.
 
 pub mod cleanup;
+pub mod entries;
 pub mod predicate;
 pub mod progress;
 pub mod registry;

@@ -1,20 +1,24 @@
-//! From a loaded factory to runnable work: the one place where configuration meets code.
+//! From a factory to runnable work: the one place where configuration meets code.
 //!
-//! [`source`] is the registry of source dataset types and [`sink`] the registry of sink
-//! dataset types: adding a connector adds one arm to each match it takes part in. Everything
-//! here happens after `config::load` validated the JSON, and before any data moves.
+//! [`load`] reads a factory (`config::load`) and runs every connector's checks on it
+//! (`connectors::registry::validate`), so that a broken factory is reported before any I/O.
+//! [`source`] and [`sink`] then build sources and sinks through the connectors' registries;
+//! adding a connector changes nothing here.
 
-pub mod hive;
 pub mod sink;
 pub mod source;
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
-use crate::config::{ActivityKind, ConfigError, CopyActivity, Factory, LookupActivity};
-use crate::engine::{CopyJob, EngineOptions};
-use crate::connectors::store::LocationError;
+use crate::config::{
+    ActivityKind, ActivityPolicy, ConfigError, CopyActivity, Dataset, Factory, LinkedService,
+    LookupActivity,
+};
 use crate::connectors::SourceError;
+use crate::connectors::entries::BuildError;
+use crate::connectors::registry;
+use crate::connectors::store::LocationError;
+use crate::engine::{CopyJob, EngineOptions};
 
 pub use source::ResolvedSource;
 
@@ -35,7 +39,7 @@ pub enum PlanError {
         /// The dataset.
         dataset: String,
         /// Its type.
-        dataset_type: &'static str,
+        dataset_type: String,
         /// What to do instead.
         hint: &'static str,
     },
@@ -49,7 +53,7 @@ pub enum PlanError {
         /// The dataset.
         dataset: String,
         /// Its type.
-        dataset_type: &'static str,
+        dataset_type: String,
     },
     /// The activity is not a Copy (or Lookup) activity.
     #[error(
@@ -89,6 +93,50 @@ impl From<ConfigError> for PlanError {
     }
 }
 
+impl PlanError {
+    /// A connector's build error for `dataset`.
+    fn build(dataset: &Dataset, e: BuildError) -> Self {
+        match e {
+            BuildError::Config(e) => PlanError::Config(e),
+            BuildError::NotASource { dataset_type, hint } => PlanError::NotASource {
+                file: dataset.origin.file.clone(),
+                dataset: dataset.name.clone(),
+                dataset_type,
+                hint,
+            },
+            BuildError::Source(source) => PlanError::Source {
+                dataset: dataset.name.clone(),
+                source,
+            },
+            BuildError::Location(source) => PlanError::Location {
+                dataset: dataset.name.clone(),
+                source,
+            },
+        }
+    }
+}
+
+/// Loads a factory from a folder (ADF git layout) or a bundle file and checks it completely
+/// (every connector's properties, types that must fit together), before any I/O.
+pub fn load(path: &Path) -> Result<Factory, ConfigError> {
+    let factory = crate::config::load(path)?;
+    registry::validate(&factory)?;
+    Ok(factory)
+}
+
+/// Parses a bundle given as text and checks it as [`load`] does; `file` is used in errors
+/// and as [`Factory::root`].
+pub fn parse_bundle(text: &str, file: &Path) -> Result<Factory, ConfigError> {
+    let factory = crate::config::parse_bundle(text, file)?;
+    registry::validate(&factory)?;
+    Ok(factory)
+}
+
+/// The registered name of a linked service's type (for the run output).
+fn linked_service_type(ls: &LinkedService) -> Result<&'static str, ConfigError> {
+    Ok(registry::linked_service(ls)?.type_name)
+}
+
 /// A Copy activity ready to plan and run.
 #[derive(Debug)]
 pub struct CopyActivityPlan {
@@ -98,6 +146,8 @@ pub struct CopyActivityPlan {
     pub source_type: &'static str,
     /// The sink dataset's linked service type (for the run output).
     pub sink_type: &'static str,
+    /// The activity's `policy`: how often and how soon a failed run is retried.
+    pub policy: ActivityPolicy,
     /// The job.
     pub job: CopyJob,
 }
@@ -149,13 +199,14 @@ fn copy_activity(
     }
     Ok(CopyActivityPlan {
         activity: name.to_string(),
-        source_type: factory.linked_service_of(input)?.kind.type_name(),
-        sink_type: factory.linked_service_of(output)?.kind.type_name(),
+        source_type: linked_service_type(factory.linked_service_of(input)?)?,
+        sink_type: linked_service_type(factory.linked_service_of(output)?)?,
+        policy: copy.policy,
         job: CopyJob {
             source: source.source,
             table: source.table,
             query: source.transform,
-            sink: Arc::new(sink),
+            sink,
             options,
         },
     })

@@ -4,10 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use quiver::config::{
-    ActivityKind, ConfigError, CopySink, DatasetKind, Factory, LinkedServiceKind, Location,
-    PARQUET_COMPRESSION_CODECS, ParquetCompression, load, parse_bundle,
+use quiver::config::{ActivityKind, ActivityPolicy, ConfigError, Factory};
+use quiver::connectors::parquet::adf::{
+    PARQUET_COMPRESSION_CODECS, ParquetCompression, dataset as parquet_dataset,
+    sink as parquet_sink,
 };
+use quiver::connectors::store::adf::{Location, azure, file_server};
+use quiver::connectors::synthetic::adf as synthetic_adf;
+use quiver::plan::{load, parse_bundle};
 use serde_json::{Value, json};
 
 /// A base64 account key; the string itself is the secret to look for.
@@ -169,30 +173,30 @@ fn folder_factory_loads_and_ignores_other_folders() {
         dir.path().join("linkedService/LocalDisk.json")
     );
     assert_eq!(local.origin.path, "$");
-    let LinkedServiceKind::FileServer(fs) = &local.kind else {
-        panic!("{local:?}")
-    };
+    assert_eq!(local.type_name, "FileServer");
+    // Read when the factory was checked, and kept.
+    assert!(local.typed.is_set(), "{local:?}");
+    let fs = file_server::file_server(local).unwrap();
     assert_eq!(fs.host, "/srv/out");
     assert_eq!(fs.password.as_ref().unwrap().expose(), PASSWORD);
 
-    let LinkedServiceKind::AzureBlobStorage(blob) = &f.linked_service("Lake").unwrap().kind else {
-        panic!()
-    };
+    let lake = f.linked_service("Lake").unwrap();
+    assert_eq!(lake.type_name, "AzureBlobStorage");
+    let blob = azure::blob(lake).unwrap();
     assert_eq!(blob.account_name, "devstoreaccount1");
     assert_eq!(blob.account_key.as_ref().unwrap().expose(), ACCOUNT_KEY);
     assert_eq!(blob.endpoint(), "http://127.0.0.1:10000/devstoreaccount1");
     assert!(blob.use_http);
 
-    let DatasetKind::Synthetic(s) = &f.dataset("Numbers").unwrap().kind else {
-        panic!()
-    };
+    let numbers = f.dataset("Numbers").unwrap();
+    assert_eq!(numbers.type_name, "QuiverSyntheticTable");
+    let s = synthetic_adf::typed(numbers).unwrap();
     assert_eq!((s.rows, s.partitions, s.seed), (1000, 2, 7));
     let ds = f.dataset("NumbersParquet").unwrap();
     assert_eq!(ds.linked_service, "LocalDisk");
     assert_eq!(f.linked_service_of(ds).unwrap().name, "LocalDisk");
-    let DatasetKind::Parquet(p) = &ds.kind else {
-        panic!()
-    };
+    assert_eq!(ds.type_name, "Parquet");
+    let p = parquet_dataset::typed(ds).unwrap();
     assert_eq!(p.compression, ParquetCompression::Zstd);
     assert_eq!(
         p.location,
@@ -214,7 +218,9 @@ fn folder_factory_loads_and_ignores_other_folders() {
     );
     assert_eq!(c.source.kind, "QuiverSyntheticSource");
     assert_eq!(c.parallel_copies, Some(4));
-    let CopySink::Parquet(sink) = &c.sink;
+    assert_eq!(c.policy, ActivityPolicy::default());
+    assert_eq!(c.sink.kind, "ParquetSink");
+    let sink = parquet_sink::typed(&c.sink).unwrap();
     assert_eq!(sink.max_rows_per_file, Some(500));
     assert_eq!(sink.file_name_prefix.as_deref(), Some("part"));
     assert_eq!(sink.max_concurrent_connections, Some(2));
@@ -313,9 +319,7 @@ fn secret_is_read_from_an_environment_variable() {
             "host": "/srv/out", "password": {"type": "EnvironmentVariable", "name": var}}}}),
     );
     let f = load(dir.path()).unwrap();
-    let LinkedServiceKind::FileServer(fs) = &f.linked_service("LocalDisk").unwrap().kind else {
-        panic!()
-    };
+    let fs = file_server::file_server(f.linked_service("LocalDisk").unwrap()).unwrap();
     assert_eq!(fs.password.as_ref().unwrap().expose(), "TOPSECRET-from-env");
     assert_no_secret(&format!("{f:?}"));
 }
@@ -895,20 +899,24 @@ fn hive_folder() -> tempfile::TempDir {
 
 #[test]
 fn impala_and_spark_definitions_load_typed() {
-    use quiver::config::{HiveAuthenticationType, ThriftTransportProtocol};
-    use quiver::connectors::hive::options::{ReadTarget, TransportMode};
+    use quiver::connectors::hive::adf::{
+        HiveAuthenticationType, ThriftTransportProtocol, dataset, linked_service,
+    };
+    use quiver::connectors::hive::options::{Flavor, ReadTarget, TransportMode};
 
     let dir = hive_folder();
     let f = load(dir.path()).unwrap();
-    let LinkedServiceKind::Impala(imp) = &f.linked_service("Imp").unwrap().kind else {
-        panic!("not Impala")
-    };
+    let imp = f.linked_service("Imp").unwrap();
+    assert_eq!(imp.type_name, "Impala");
+    let imp = linked_service::typed(imp).unwrap();
+    assert_eq!(imp.flavor, Flavor::Impala);
     assert_eq!(imp.port, 21050);
     assert_eq!(imp.thrift_transport_protocol, ThriftTransportProtocol::Http);
     assert!(!imp.tls.as_ref().unwrap().verify_certificate);
-    let LinkedServiceKind::Spark(hdi) = &f.linked_service("Hdi").unwrap().kind else {
-        panic!("not Spark")
-    };
+    let hdi = f.linked_service("Hdi").unwrap();
+    assert_eq!(hdi.type_name, "Spark");
+    let hdi = linked_service::typed(hdi).unwrap();
+    assert_eq!(hdi.flavor, Flavor::Spark);
     assert_eq!(
         hdi.authentication_type,
         HiveAuthenticationType::WindowsAzureHdInsightService
@@ -920,9 +928,9 @@ fn impala_and_spark_definitions_load_typed() {
         }
     );
     assert!(hdi.tls.is_some());
-    let DatasetKind::Impala(orders) = &f.dataset("Orders").unwrap().kind else {
-        panic!("not ImpalaObject")
-    };
+    let orders = f.dataset("Orders").unwrap();
+    assert_eq!(orders.type_name, "ImpalaObject");
+    let orders = dataset::typed(orders).unwrap();
     assert_eq!(
         orders.table.as_ref().unwrap().read_target(),
         ReadTarget::Table {
@@ -991,4 +999,57 @@ fn impala_bad_value_exits_3_naming_file_and_property() {
     assert!(stderr.contains("Impala connector version 1.0"), "{stderr}");
     assert!(stderr.contains("allowed values: Binary"), "{stderr}");
     assert!(!stderr.contains(HIVE_PASSWORD), "{stderr}");
+}
+
+#[test]
+fn activity_policy_is_read_and_planned() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ls = local_ls();
+    ls["properties"]["typeProperties"]["host"] = json!(dir.path().join("out"));
+    let mut p = pipeline();
+    p["properties"]["activities"][1]["policy"] = json!({"timeout": "0.12:00:00", "retry": 3,
+        "retryIntervalInSeconds": 120, "secureOutput": false, "secureInput": false});
+    write_folder(dir.path());
+    write(dir.path(), "linkedService/LocalDisk.json", &ls);
+    write(dir.path(), "pipeline/CopyNumbers.json", &p);
+    let f = load(dir.path()).unwrap();
+    let plans = quiver::plan::copy_activities(
+        &f,
+        None,
+        Some("ToLocal"),
+        &quiver::engine::EngineOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(plans.len(), 1);
+    assert_eq!(plans[0].policy, ActivityPolicy::default());
+    assert_eq!(
+        (plans[0].source_type, plans[0].sink_type),
+        ("QuiverSynthetic", "FileServer")
+    );
+    let ActivityKind::Copy(c) = &f.pipeline("CopyNumbers").unwrap().activities[1].kind else {
+        panic!()
+    };
+    assert_eq!(
+        c.policy,
+        ActivityPolicy {
+            retry: 3,
+            retry_interval_in_seconds: 120
+        }
+    );
+
+    p["properties"]["activities"][1]["policy"]["retryIntervalInSeconds"] = json!(5);
+    write(dir.path(), "pipeline/CopyNumbers.json", &p);
+    match load(dir.path()).unwrap_err() {
+        ConfigError::InvalidValue {
+            file, path, value, ..
+        } => {
+            assert_eq!(file, dir.path().join("pipeline/CopyNumbers.json"));
+            assert_eq!(
+                path,
+                "$.properties.activities[1].policy.retryIntervalInSeconds"
+            );
+            assert_eq!(value, "5");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
 }

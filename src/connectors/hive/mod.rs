@@ -22,8 +22,9 @@
 //!               raw TBinaryProtocol bytes: no per-cell objects, no thrift crate for payloads
 //! ```
 //!
-//! [`options`] holds the plain settings the config layer fills from ADF's JSON; the type
-//! tables themselves are in `sources::impala::type_map` and `sources::spark::type_map`.
+//! [`adf`] reads the Impala and Spark linked services, datasets and copy sources from ADF's
+//! JSON into the plain settings of [`options`]; the type tables themselves are in
+//! [`impala::type_map`] and [`spark::type_map`].
 //!
 //! # RPC flow (notes `hiveserver2.md` §2.3)
 //!
@@ -43,6 +44,7 @@
 //! Every response carries a [`tcli::TStatus`]: SUCCESS, SUCCESS_WITH_INFO and (Impala)
 //! STILL_EXECUTING are not errors.
 
+pub mod adf;
 pub mod client;
 pub mod columns;
 pub mod decode;

@@ -11,6 +11,7 @@
 //! partition stays near one row group plus the upload parts in flight. Files are staged and
 //! published only by [`CopySink::commit`] (see [`crate::connectors`]).
 
+pub mod adf;
 mod staged;
 
 use std::fmt;

@@ -1,8 +1,10 @@
 //! Object stores and local folders: where file sinks (Parquet) put their output.
 //!
 //! [`Location`] is a folder on a local disk or in an object store (Azure Blob, ADLS Gen2, S3,
-//! GCS), with staged writes that become visible only when committed.
+//! GCS), with staged writes that become visible only when committed. [`adf`] reads the
+//! stores' linked services and dataset locations from ADF JSON.
 
+pub mod adf;
 pub mod location;
 
 pub use location::{Location, LocationError};

@@ -11,6 +11,7 @@
 //! Rows are split into `partitions` equal row ranges. Each batch is generated column by column
 //! when its stream is polled, so the source never runs ahead of the consumer.
 
+pub mod adf;
 pub mod generate;
 pub mod type_map;
 

@@ -3,8 +3,9 @@
 //! ADF's `host` is the root path (`/data`, `D:\data` or `\\server\share`);
 //! quiver reads and writes local paths only, so a remote share is rejected.
 
-use crate::config::error::ConfigError;
-use crate::config::json::Node;
+use std::sync::Arc;
+
+use crate::config::{ConfigError, LinkedService, Node};
 use crate::types::Secret;
 
 /// `FileServer` typeProperties.
@@ -18,7 +19,7 @@ pub struct FileServerLinkedService {
     pub password: Option<Secret>,
 }
 
-pub(super) fn parse(tp: &Node<'_>) -> Result<FileServerLinkedService, ConfigError> {
+fn parse(tp: &Node<'_>) -> Result<FileServerLinkedService, ConfigError> {
     let host = tp.req_str("host")?;
     if host.starts_with("\\\\") || host.starts_with("//") || host.contains("://") {
         return Err(tp.req("host", "a path")?.invalid(
@@ -35,6 +36,12 @@ pub(super) fn parse(tp: &Node<'_>) -> Result<FileServerLinkedService, ConfigErro
         user_id,
         password,
     })
+}
+
+/// A `FileServer` linked service's settings (read once, then kept in it).
+pub fn file_server(ls: &LinkedService) -> Result<Arc<FileServerLinkedService>, ConfigError> {
+    ls.typed
+        .get_or_parse(|| parse(&ls.raw.node().req_object("typeProperties")?))
 }
 
 #[cfg(test)]

@@ -9,12 +9,13 @@
 //! Errors about connection strings and SAS URIs never show the value: they
 //! contain keys or tokens.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 
 use super::check_http_url;
-use crate::config::error::ConfigError;
-use crate::config::json::Node;
-use crate::config::secret::{self, Secret};
+use crate::config::{ConfigError, LinkedService, Node};
+use crate::types::Secret;
 
 /// Azurite's well-known development account (public, documented by Microsoft).
 const DEV_ACCOUNT: &str = "devstoreaccount1";
@@ -146,7 +147,7 @@ fn account_key(tp: &Node<'_>) -> Result<Option<Secret>, ConfigError> {
     let Some(node) = tp.field("accountKey") else {
         return Ok(None);
     };
-    let key = secret::parse(&node)?;
+    let key = node.as_secret()?;
     check_account_key(&key).map_err(|r| node.invalid("***", r, &[]))?;
     Ok(Some(key))
 }
@@ -245,7 +246,7 @@ pub(crate) fn parse_connection_string(s: &str) -> Result<AzureBlobAuth, String> 
 
 const BLOB_AUTH_TYPES: &[&str] = &["AccountKey", "SasUri"];
 
-pub(super) fn parse_blob(tp: &Node<'_>) -> Result<AzureBlobAuth, ConfigError> {
+fn parse_blob(tp: &Node<'_>) -> Result<AzureBlobAuth, ConfigError> {
     let methods: Vec<&str> = ["connectionString", "sasUri", "serviceEndpoint"]
         .into_iter()
         .filter(|k| tp.field(k).is_some())
@@ -271,7 +272,7 @@ pub(super) fn parse_blob(tp: &Node<'_>) -> Result<AzureBlobAuth, ConfigError> {
     let extra_sas = tp.opt_secret("sasToken")?.and_then(|s| sas(s.expose()));
 
     let auth = if let Some(node) = tp.field("connectionString") {
-        let cs = secret::parse(&node)?;
+        let cs = node.as_secret()?;
         let mut auth =
             parse_connection_string(cs.expose()).map_err(|r| node.invalid("***", r, &[]))?;
         if auth.account_key.is_none() {
@@ -289,7 +290,7 @@ pub(super) fn parse_blob(tp: &Node<'_>) -> Result<AzureBlobAuth, ConfigError> {
         }
         auth
     } else if let Some(node) = tp.field("sasUri") {
-        let uri = secret::parse(&node)?;
+        let uri = node.as_secret()?;
         let url = check_http_url(uri.expose()).map_err(|r| node.invalid("***", r, &[]))?;
         let info = endpoint_info(&url, "blob");
         let sas_token = url.query().and_then(sas).or(extra_sas).ok_or_else(|| {
@@ -357,7 +358,7 @@ pub(super) fn parse_blob(tp: &Node<'_>) -> Result<AzureBlobAuth, ConfigError> {
     Ok(auth)
 }
 
-pub(super) fn parse_blob_fs(tp: &Node<'_>) -> Result<AzureBlobFsLinkedService, ConfigError> {
+fn parse_blob_fs(tp: &Node<'_>) -> Result<AzureBlobFsLinkedService, ConfigError> {
     let url_node = tp.req(
         "url",
         "the account URL, e.g. https://<account>.dfs.core.windows.net",
@@ -417,6 +418,18 @@ pub(super) fn parse_blob_fs(tp: &Node<'_>) -> Result<AzureBlobFsLinkedService, C
         service_principal,
         use_http: info.http,
     })
+}
+
+/// An `AzureBlobStorage` linked service's settings (read once, then kept in it).
+pub fn blob(ls: &LinkedService) -> Result<Arc<AzureBlobAuth>, ConfigError> {
+    ls.typed
+        .get_or_parse(|| parse_blob(&ls.raw.node().req_object("typeProperties")?))
+}
+
+/// An `AzureBlobFS` linked service's settings (read once, then kept in it).
+pub fn blob_fs(ls: &LinkedService) -> Result<Arc<AzureBlobFsLinkedService>, ConfigError> {
+    ls.typed
+        .get_or_parse(|| parse_blob_fs(&ls.raw.node().req_object("typeProperties")?))
 }
 
 #[cfg(test)]

@@ -28,9 +28,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use super::error::ConfigError;
-use super::json::Node;
-use super::pipeline::CopySource;
+use crate::config::{ConfigError, CopySource, Node};
 use crate::connectors::hive::options::RangePartitioning;
 
 /// The accepted `partitionOption` values.
@@ -46,8 +44,8 @@ pub struct HiveCopySource {
 }
 
 /// Reads and checks an `ImpalaSource`/`SparkSource` (its `type` was checked against the
-/// dataset by `config::load`, which also warns once about properties quiver ignores; this
-/// function is quiet so that planning does not repeat those warnings).
+/// dataset when the factory was checked, which also warns once about properties quiver
+/// ignores; this function is quiet so that planning does not repeat those warnings).
 pub fn parse_hive_source(source: &CopySource) -> Result<HiveCopySource, ConfigError> {
     let node = source.raw.node();
     let query = match node.field("query") {
@@ -72,7 +70,7 @@ pub fn parse_hive_source(source: &CopySource) -> Result<HiveCopySource, ConfigEr
 }
 
 /// Warns about the properties of an `ImpalaSource`/`SparkSource` that quiver ignores (called
-/// once, by `config::load`).
+/// once, when the factory is checked).
 pub(crate) fn warn_ignored_hive_source_keys(source: &CopySource) {
     let node = source.raw.node();
     node.warn_unknown_keys(&["type", "query", "partitionOption", "partitionSettings"]);
@@ -290,7 +288,7 @@ fn check_order(upper_node: &Node<'_>, lower: &Bound, upper: &Bound) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::origin::RawProperties;
+    use crate::config::RawProperties;
     use serde_json::{Value, json};
     use std::path::Path;
 

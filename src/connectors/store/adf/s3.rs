@@ -2,9 +2,10 @@
 //! with an access key id and secret (GCS through its HMAC keys) and may name a
 //! custom `serviceUrl` (e.g. MinIO for S3).
 
+use std::sync::Arc;
+
 use super::check_http_url;
-use crate::config::error::ConfigError;
-use crate::config::json::Node;
+use crate::config::{ConfigError, LinkedService, Node};
 use crate::types::Secret;
 
 /// ADF's `authenticationType` for S3.
@@ -55,7 +56,7 @@ fn service_url(tp: &Node<'_>) -> Result<Option<String>, ConfigError> {
     Ok(Some(url.trim_end_matches('/').to_string()))
 }
 
-pub(super) fn parse_s3(tp: &Node<'_>) -> Result<AmazonS3LinkedService, ConfigError> {
+fn parse_s3(tp: &Node<'_>) -> Result<AmazonS3LinkedService, ConfigError> {
     let authentication_type = match tp.field("authenticationType") {
         None => S3AuthenticationType::AccessKey,
         Some(node) => match node.as_str()? {
@@ -102,7 +103,7 @@ pub(super) fn parse_s3(tp: &Node<'_>) -> Result<AmazonS3LinkedService, ConfigErr
     })
 }
 
-pub(super) fn parse_gcs(tp: &Node<'_>) -> Result<GoogleCloudStorageLinkedService, ConfigError> {
+fn parse_gcs(tp: &Node<'_>) -> Result<GoogleCloudStorageLinkedService, ConfigError> {
     let access_key_id = tp.req_str("accessKeyId")?.to_string();
     let secret_access_key = tp.req_secret("secretAccessKey")?;
     let service_url =
@@ -113,6 +114,18 @@ pub(super) fn parse_gcs(tp: &Node<'_>) -> Result<GoogleCloudStorageLinkedService
         secret_access_key,
         service_url,
     })
+}
+
+/// An `AmazonS3` linked service's settings (read once, then kept in it).
+pub fn s3(ls: &LinkedService) -> Result<Arc<AmazonS3LinkedService>, ConfigError> {
+    ls.typed
+        .get_or_parse(|| parse_s3(&ls.raw.node().req_object("typeProperties")?))
+}
+
+/// A `GoogleCloudStorage` linked service's settings (read once, then kept in it).
+pub fn gcs(ls: &LinkedService) -> Result<Arc<GoogleCloudStorageLinkedService>, ConfigError> {
+    ls.typed
+        .get_or_parse(|| parse_gcs(&ls.raw.node().req_object("typeProperties")?))
 }
 
 #[cfg(test)]

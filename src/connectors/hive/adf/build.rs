@@ -1,11 +1,51 @@
-//! An `ImpalaObject`/`SparkObject` dataset, its linked service and the activity's
-//! `ImpalaSource`/`SparkSource` settings → one [`HiveSourceConfig`].
+//! Building a HiveServer2 source: an `ImpalaObject`/`SparkObject` dataset, its linked
+//! service and the activity's `ImpalaSource`/`SparkSource` settings → one
+//! [`HiveSourceConfig`] → a [`HiveSource`].
 
-use super::PlanError;
-use crate::config::{
-    ConfigError, CopySource, Dataset, DatasetKind, Factory, LinkedServiceKind, parse_hive_source,
-};
+use std::sync::Arc;
+
+use super::source::{parse_hive_source, warn_ignored_hive_source_keys};
+use super::{dataset, linked_service};
+use crate::config::{ConfigError, CopySource, Dataset, Factory};
+use crate::connectors::Source;
+use crate::connectors::entries::{BuildError, SourceRequest};
 use crate::connectors::hive::options::{HiveSourceConfig, ReadTarget};
+use crate::connectors::hive::source::HiveSource;
+
+/// A HiveServer2 dataset without a table, read by a source without a query.
+pub fn no_table_or_query(ds: &Dataset) -> ConfigError {
+    ConfigError::Missing {
+        file: ds.origin.file.clone(),
+        path: ds.origin.join(".properties.typeProperties.table"),
+        expected: "a table to read: set schema and table (or the legacy tableName) on the dataset, or a query in the activity's source",
+    }
+}
+
+/// Checks an activity's `ImpalaSource`/`SparkSource` against its dataset (warning once
+/// about the properties quiver ignores): the settings are valid, and there is a table or a
+/// query to read.
+pub(super) fn check_source(ds: &Dataset, source: &CopySource) -> Result<(), ConfigError> {
+    let settings = parse_hive_source(source)?;
+    warn_ignored_hive_source_keys(source);
+    if settings.query.is_none() && dataset::typed(ds)?.table.is_none() {
+        return Err(no_table_or_query(ds));
+    }
+    Ok(())
+}
+
+/// Builds the source; server-side work is registered with the request's cleanup tracker.
+pub(super) fn build(req: &SourceRequest<'_>) -> Result<Arc<dyn Source>, BuildError> {
+    let config = hive_source_config(
+        req.factory,
+        req.dataset,
+        req.activity_source,
+        req.query.clone(),
+    )?;
+    Ok(Arc::new(HiveSource::with_cleanup(
+        config,
+        req.cleanup.clone(),
+    )))
+}
 
 /// Builds the HiveServer2 source configuration for `dataset`: the linked service's connection
 /// settings, the activity source's `query` (which overrides the dataset's table) and range
@@ -17,42 +57,36 @@ pub fn hive_source_config(
     dataset: &Dataset,
     activity_source: Option<&CopySource>,
     query_override: Option<String>,
-) -> Result<HiveSourceConfig, PlanError> {
-    let hive = match &dataset.kind {
-        DatasetKind::Impala(d) | DatasetKind::Spark(d) => d,
+) -> Result<HiveSourceConfig, BuildError> {
+    let expected = match dataset.type_name.as_str() {
+        "ImpalaObject" => "Impala",
+        "SparkObject" => "Spark",
         other => {
-            return Err(PlanError::NotASource {
-                file: dataset.origin.file.clone(),
-                dataset: dataset.name.clone(),
-                dataset_type: other.type_name(),
+            return Err(BuildError::NotASource {
+                dataset_type: other.to_string(),
                 hint: " through the HiveServer2 connector; use an ImpalaObject or SparkObject dataset",
             });
         }
     };
+    let hive = dataset::typed(dataset)?;
     let linked = factory.linked_service_of(dataset)?;
-    let service = match (&dataset.kind, &linked.kind) {
-        (DatasetKind::Impala(_), LinkedServiceKind::Impala(s))
-        | (DatasetKind::Spark(_), LinkedServiceKind::Spark(s)) => s,
-        // `config::load` already checked this; kept for factories built another way.
-        (kind, other) => {
-            return Err(ConfigError::InvalidValue {
-                file: dataset.origin.file.clone(),
-                path: dataset
-                    .origin
-                    .join(".properties.linkedServiceName.referenceName"),
-                value: dataset.linked_service.clone(),
-                reason: format!(
-                    "a {} dataset needs a {} linked service, but {:?} is of type {}",
-                    kind.type_name(),
-                    kind.linked_service_type(),
-                    linked.name,
-                    other.type_name()
-                ),
-                allowed: &[],
-            }
-            .into());
+    if linked.type_name != expected {
+        // Checking the factory already reports this; kept for factories built another way.
+        return Err(ConfigError::InvalidValue {
+            file: dataset.origin.file.clone(),
+            path: dataset
+                .origin
+                .join(".properties.linkedServiceName.referenceName"),
+            value: dataset.linked_service.clone(),
+            reason: format!(
+                "a {} dataset needs a {expected} linked service, but {:?} is of type {}",
+                dataset.type_name, linked.name, linked.type_name
+            ),
+            allowed: &[],
         }
-    };
+        .into());
+    }
+    let service = linked_service::typed(linked)?;
     let settings = activity_source.map(parse_hive_source).transpose()?;
     let (query, partitioning) = match settings {
         Some(s) => (s.query, s.partitioning),
@@ -62,7 +96,7 @@ pub fn hive_source_config(
     let target = match (query, &hive.table) {
         (Some(q), _) => ReadTarget::Query(q),
         (None, Some(table)) => table.read_target(),
-        (None, None) => return Err(crate::config::no_table_or_query(dataset).into()),
+        (None, None) => return Err(no_table_or_query(dataset).into()),
     };
     Ok(HiveSourceConfig {
         version: service.version,
@@ -78,6 +112,7 @@ mod tests {
     use super::*;
     use crate::config::parse_bundle;
     use crate::connectors::hive::options::{Flavor, RangePartitioning, TransportMode};
+    use crate::connectors::registry;
     use crate::types::ConnectorVersion;
     use serde_json::{Value, json};
     use std::path::Path;
@@ -97,7 +132,9 @@ mod tests {
                  "inputs": [{"referenceName": "In"}], "outputs": [{"referenceName": "Sink"}],
                  "typeProperties": {"source": source, "sink": {"type": "ParquetSink"}}}]}}]
         });
-        parse_bundle(&bundle.to_string(), Path::new("bundle.json"))
+        let f = parse_bundle(&bundle.to_string(), Path::new("bundle.json"))?;
+        registry::validate(&f)?;
+        Ok(f)
     }
 
     fn spark_ls() -> Value {
@@ -107,7 +144,7 @@ mod tests {
             "enableSsl": false, "httpPath": "cliservice"}}})
     }
 
-    fn config(f: &Factory) -> Result<HiveSourceConfig, PlanError> {
+    fn config(f: &Factory) -> Result<HiveSourceConfig, BuildError> {
         let ds = f.dataset("In").unwrap();
         let crate::config::ActivityKind::Copy(c) = &f.pipeline("P").unwrap().activities[0].kind
         else {
@@ -234,10 +271,10 @@ mod tests {
         let sink = f.dataset("Sink").unwrap();
         assert!(matches!(
             hive_source_config(&f, sink, None, None),
-            Err(PlanError::NotASource {
-                dataset_type: "Parquet",
-                ..
-            })
+            Err(BuildError::NotASource {
+                ref dataset_type,
+                hint,
+            }) if dataset_type == "Parquet" && hint.contains("ImpalaObject or SparkObject")
         ));
     }
 }

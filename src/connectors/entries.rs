@@ -1,0 +1,138 @@
+//! What a connector hands the registries: one entry per ADF type it reads, with the
+//! functions that check the type's properties and build its reader or writer.
+//!
+//! A connector folder declares its entries as constants (e.g. `hive::adf::IMPALA_SOURCE`);
+//! [`crate::connectors::registry`] lists them. Check functions read the raw properties with
+//! [`crate::config::Node`], so their errors carry the file and JSONPath, and keep what they
+//! read in the definition's [`TypedSlot`](crate::config::TypedSlot) so that building reuses it.
+
+use std::sync::Arc;
+
+use crate::config::{
+    ConfigError, CopySink as SinkSettings, CopySource, Dataset, Factory, LinkedService,
+};
+use crate::connectors::store::LocationError;
+use crate::connectors::{CleanupTracker, CopySink, Source, SourceError};
+
+/// A linked-service type.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkedServiceEntry {
+    /// The ADF `properties.type`, e.g. `FileServer`.
+    pub type_name: &'static str,
+    /// Parses and checks the linked service's properties (keeping the typed result).
+    pub check: fn(&LinkedService) -> Result<(), ConfigError>,
+}
+
+/// A dataset type.
+#[derive(Debug, Clone, Copy)]
+pub struct DatasetEntry {
+    /// The ADF `properties.type`, e.g. `Parquet`.
+    pub type_name: &'static str,
+    /// The linked-service types a dataset of this type can be bound to.
+    pub linked_services: &'static [&'static str],
+    /// Parses and checks the dataset's properties (keeping the typed result).
+    pub check: fn(&Dataset) -> Result<(), ConfigError>,
+    /// Checks the dataset against its linked service, for types where more than the
+    /// linked-service type matters (a file dataset's `location` must fit its store); `None`
+    /// checks that the linked service's type is one of `linked_services`.
+    pub bind: Option<fn(&Dataset, &LinkedService) -> Result<(), ConfigError>>,
+}
+
+/// A Copy or Lookup activity's source type, reading one dataset type.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceEntry {
+    /// The ADF `source.type`, e.g. `ImpalaSource`.
+    pub source_type: &'static str,
+    /// The dataset type it reads.
+    pub dataset_type: &'static str,
+    /// Whether the source runs a query (`source.query`, `--query`) itself; otherwise the
+    /// query runs in DataFusion over the dataset's name.
+    pub runs_query: bool,
+    /// Checks the activity's `source` settings against the dataset.
+    pub check: fn(&Dataset, &CopySource) -> Result<(), ConfigError>,
+    /// Builds the source.
+    pub build: fn(&SourceRequest<'_>) -> Result<Arc<dyn Source>, BuildError>,
+}
+
+/// A Copy activity's sink type, writing one dataset type.
+#[derive(Debug, Clone, Copy)]
+pub struct SinkEntry {
+    /// The ADF `sink.type`, e.g. `ParquetSink`.
+    pub sink_type: &'static str,
+    /// The dataset type it writes.
+    pub dataset_type: &'static str,
+    /// Parses and checks the activity's `sink` settings (keeping the typed result).
+    pub check: fn(&SinkSettings) -> Result<(), ConfigError>,
+    /// Builds the sink.
+    pub build: fn(&SinkRequest<'_>) -> Result<Arc<dyn CopySink>, BuildError>,
+}
+
+/// What a source is built from.
+#[derive(Debug)]
+pub struct SourceRequest<'a> {
+    /// The checked factory.
+    pub factory: &'a Factory,
+    /// The dataset to read.
+    pub dataset: &'a Dataset,
+    /// The activity's `source` settings, if the read comes from an activity.
+    pub activity_source: Option<&'a CopySource>,
+    /// A query that replaces the activity's and the dataset's (`quiver schema`/`bench
+    /// --query`); only given to sources that run queries themselves.
+    pub query: Option<String>,
+    /// Where the source registers server-side work still being cancelled or closed.
+    pub cleanup: &'a CleanupTracker,
+}
+
+/// What a sink is built from.
+#[derive(Debug)]
+pub struct SinkRequest<'a> {
+    /// The checked factory.
+    pub factory: &'a Factory,
+    /// The dataset to write.
+    pub dataset: &'a Dataset,
+    /// The activity's `sink` settings.
+    pub settings: &'a SinkSettings,
+    /// Unique per run; used in temporary and default file names.
+    pub copy_id: &'a str,
+}
+
+/// Why a source or sink could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The configuration is wrong (normally caught when the factory is checked).
+    #[error(transparent)]
+    Config(Box<ConfigError>),
+    /// The dataset cannot be read through this source.
+    #[error("a {dataset_type} dataset cannot be read{hint}")]
+    NotASource {
+        /// The dataset's type.
+        dataset_type: String,
+        /// What to do instead, starting with `;` or a blank.
+        hint: &'static str,
+    },
+    /// The source rejected its configuration.
+    #[error(transparent)]
+    Source(Box<SourceError>),
+    /// The sink's location could not be opened.
+    #[error(transparent)]
+    Location(Box<LocationError>),
+}
+
+impl From<ConfigError> for BuildError {
+    fn from(e: ConfigError) -> Self {
+        BuildError::Config(Box::new(e))
+    }
+}
+
+impl From<SourceError> for BuildError {
+    fn from(e: SourceError) -> Self {
+        BuildError::Source(Box::new(e))
+    }
+}
+
+impl From<LocationError> for BuildError {
+    fn from(e: LocationError) -> Self {
+        BuildError::Location(Box::new(e))
+    }
+}
