@@ -330,7 +330,7 @@ mod tests {
     #[test]
     fn sink_and_copy_errors() {
         let e = pipeline(copy(json!({"source": {"type": "X"}, "sink": {}}))).unwrap_err();
-        assert!(matches!(e, ConfigError::Missing { ref path, expected }
+        assert!(matches!(e, ConfigError::Missing { ref path, expected, .. }
             if path == "$.properties.activities[0].typeProperties.sink.type" && expected.contains("ParquetSink")));
         let e = pipeline(copy(
             json!({"source": {"type": "X"}, "sink": {"type": "ParquetSink"}, "parallelCopies": 0}),
