@@ -38,6 +38,11 @@ pub struct DatasetEntry {
     pub bind: Option<fn(&Dataset, &LinkedService) -> Result<(), ConfigError>>,
 }
 
+/// Rebuilds a source from the `spec` part of its [`SourceSpec`](crate::connectors::SourceSpec)
+/// (a resumed run, another executor); its server work counts in the tracker.
+pub type FromSpec =
+    fn(&serde_json::Value, CleanupTracker) -> Result<Arc<dyn Source>, SourceError>;
+
 /// A Copy or Lookup activity's source type, reading one dataset type.
 #[derive(Debug, Clone, Copy)]
 pub struct SourceEntry {
@@ -45,6 +50,10 @@ pub struct SourceEntry {
     pub source_type: &'static str,
     /// The dataset type it reads.
     pub dataset_type: &'static str,
+    /// The source system ([`Source::system`]), which names it in a source spec.
+    pub system: &'static str,
+    /// Rebuilds the source from its spec; `None` for a source that has no spec.
+    pub from_spec: Option<FromSpec>,
     /// Whether the source runs a query (`source.query`, `--query`) itself; otherwise the
     /// query runs in DataFusion over the dataset's name.
     pub runs_query: bool,

@@ -6,9 +6,10 @@
 //! (file and JSONPath) before any I/O; the lookups below give planning the entry that
 //! builds each source and sink.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use super::entries::{DatasetEntry, LinkedServiceEntry, SinkEntry, SourceEntry};
+use super::{CleanupTracker, Source, SourceError, SourceSpec};
 use super::{hive, parquet, store, synthetic};
 use crate::config::{
     ActivityKind, ConfigError, CopySink, CopySource, Dataset, Factory, LinkedService,
@@ -146,6 +147,37 @@ pub fn sink(settings: &CopySink) -> Result<&'static SinkEntry, ConfigError> {
 pub fn source(ds: &Dataset, activity_source: Option<&CopySource>) -> Option<&'static SourceEntry> {
     SOURCES.iter().find(|e| {
         e.dataset_type == ds.type_name && activity_source.is_none_or(|s| s.kind == e.source_type)
+    })
+}
+
+/// Rebuilds a source from plain data, anywhere: a resumed run, another executor. The source
+/// entry whose `system` the spec names rebuilds it; its server work counts in `cleanup`.
+pub fn source_from_spec(
+    spec: &SourceSpec,
+    cleanup: CleanupTracker,
+) -> Result<Arc<dyn Source>, SourceError> {
+    let rebuild = SOURCES
+        .iter()
+        .filter(|e| e.system == spec.system)
+        .find_map(|e| e.from_spec)
+        .ok_or_else(|| SourceError::UnknownSystem {
+            system: spec.system.clone(),
+            known: spec_systems().to_vec(),
+        })?;
+    rebuild(&spec.spec, cleanup)
+}
+
+/// The source systems a spec can name.
+pub fn spec_systems() -> &'static [&'static str] {
+    static CELL: OnceLock<Vec<&'static str>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let mut out: Vec<&'static str> = Vec::new();
+        for e in SOURCES.iter().filter(|e| e.from_spec.is_some()) {
+            if !out.contains(&e.system) {
+                out.push(e.system);
+            }
+        }
+        out
     })
 }
 

@@ -9,6 +9,7 @@ pub mod sink;
 pub mod source;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::config::{
     ActivityKind, ActivityPolicy, ConfigError, CopyActivity, Dataset, Factory, LinkedService,
@@ -18,7 +19,7 @@ use crate::connectors::SourceError;
 use crate::connectors::entries::BuildError;
 use crate::connectors::registry;
 use crate::connectors::store::LocationError;
-use crate::engine::{CopyJob, EngineOptions};
+use crate::engine::{CheckpointSpec, CopyJob, EngineOptions, RetryPolicy};
 
 pub use source::ResolvedSource;
 
@@ -208,6 +209,15 @@ fn copy_activity(
             query: source.transform,
             sink,
             options,
+            retry: RetryPolicy {
+                retries: copy.policy.retry,
+                interval: Duration::from_secs(copy.policy.retry_interval_in_seconds.into()),
+            },
+            checkpoint: Some(CheckpointSpec {
+                factory: factory.root.display().to_string(),
+                activity: name.to_string(),
+                resume: false,
+            }),
         },
     })
 }

@@ -1022,9 +1022,19 @@ fn activity_policy_is_read_and_planned() {
     .unwrap();
     assert_eq!(plans.len(), 1);
     assert_eq!(plans[0].policy, ActivityPolicy::default());
+    assert_eq!(plans[0].job.retry, quiver::engine::RetryPolicy::default());
     assert_eq!(
         (plans[0].source_type, plans[0].sink_type),
         ("QuiverSynthetic", "FileServer")
+    );
+    let plans =
+        quiver::plan::copy_activities(&f, None, Some("ToBlob"), &Default::default()).unwrap();
+    assert_eq!(
+        plans[0].job.retry,
+        quiver::engine::RetryPolicy {
+            retries: 3,
+            interval: std::time::Duration::from_secs(120)
+        }
     );
     let ActivityKind::Copy(c) = &f.pipeline("CopyNumbers").unwrap().activities[1].kind else {
         panic!()

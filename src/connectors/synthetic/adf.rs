@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use super::{MAX_PARTITIONS, Profile, SyntheticConfig, SyntheticSource};
+use super::{MAX_PARTITIONS, Profile, SYSTEM, SyntheticConfig, SyntheticSource};
 use crate::config::{ConfigError, CopySource, Dataset, LinkedService};
 use crate::connectors::entries::{
     BuildError, DatasetEntry, LinkedServiceEntry, SourceEntry, SourceRequest,
@@ -35,6 +35,8 @@ pub const DATASET: DatasetEntry = DatasetEntry {
 pub const SOURCE: SourceEntry = SourceEntry {
     source_type: "QuiverSyntheticSource",
     dataset_type: "QuiverSyntheticTable",
+    system: SYSTEM,
+    from_spec: Some(super::source_from_spec),
     runs_query: false,
     check: check_source,
     build,

@@ -50,6 +50,8 @@ pub const SPARK_DATASET: DatasetEntry = DatasetEntry {
 pub const IMPALA_SOURCE: SourceEntry = SourceEntry {
     source_type: "ImpalaSource",
     dataset_type: "ImpalaObject",
+    system: "Impala",
+    from_spec: Some(crate::connectors::hive::source::source_from_spec),
     runs_query: true,
     check: build::check_source,
     build: build::build,
@@ -59,6 +61,8 @@ pub const IMPALA_SOURCE: SourceEntry = SourceEntry {
 pub const SPARK_SOURCE: SourceEntry = SourceEntry {
     source_type: "SparkSource",
     dataset_type: "SparkObject",
+    system: "Spark",
+    from_spec: Some(crate::connectors::hive::source::source_from_spec),
     runs_query: true,
     check: build::check_source,
     build: build::build,

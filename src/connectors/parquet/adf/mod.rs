@@ -35,6 +35,8 @@ pub const SINK: SinkEntry = SinkEntry {
 pub const SOURCE: SourceEntry = SourceEntry {
     source_type: "ParquetSource",
     dataset_type: "Parquet",
+    system: "Parquet",
+    from_spec: None,
     runs_query: false,
     check: check_source,
     build: not_readable,
