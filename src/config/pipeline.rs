@@ -61,8 +61,8 @@ impl Activity {
 /// An activity's type and validated properties.
 #[derive(Debug, Clone)]
 pub enum ActivityKind {
-    /// `Copy`.
-    Copy(CopyActivity),
+    /// `Copy` (boxed: it is much larger than the other kinds).
+    Copy(Box<CopyActivity>),
     /// `Lookup`.
     Lookup(LookupActivity),
     /// Any other ADF activity type (ForEach, SetVariable, ...).
@@ -156,7 +156,7 @@ fn parse_activity(node: &Node<'_>) -> Result<Activity, ConfigError> {
     let name = node.req_str("name")?.to_string();
     let activity_type = node.req_str("type")?;
     let kind = match activity_type {
-        "Copy" => ActivityKind::Copy(parse_copy(node)?),
+        "Copy" => ActivityKind::Copy(Box::new(parse_copy(node)?)),
         "Lookup" => ActivityKind::Lookup(parse_lookup(node)?),
         other => ActivityKind::Unsupported {
             activity_type: other.to_string(),

@@ -35,13 +35,15 @@ pub struct DatasetEntry {
     /// Checks the dataset against its linked service, for types where more than the
     /// linked-service type matters (a file dataset's `location` must fit its store); `None`
     /// checks that the linked service's type is one of `linked_services`.
-    pub bind: Option<fn(&Dataset, &LinkedService) -> Result<(), ConfigError>>,
+    pub bind: Option<BindFn>,
 }
+
+/// Checks a dataset against its linked service (see [`DatasetEntry::bind`]).
+pub type BindFn = fn(&Dataset, &LinkedService) -> Result<(), ConfigError>;
 
 /// Rebuilds a source from the `spec` part of its [`SourceSpec`](crate::connectors::SourceSpec)
 /// (a resumed run, another executor); its server work counts in the tracker.
-pub type FromSpec =
-    fn(&serde_json::Value, CleanupTracker) -> Result<Arc<dyn Source>, SourceError>;
+pub type FromSpec = fn(&serde_json::Value, CleanupTracker) -> Result<Arc<dyn Source>, SourceError>;
 
 /// A Copy or Lookup activity's source type, reading one dataset type.
 #[derive(Debug, Clone, Copy)]
