@@ -266,3 +266,6 @@ fn new_copy_id() -> String {
         .unwrap_or_default();
     format!("{:x}{:04x}", micros, std::process::id() & 0xFFFF)
 }
+
+#[cfg(test)]
+mod tests;
