@@ -25,6 +25,8 @@
 //! table's source is resolved and its schema fetched (which may contact a server) on its first
 //! use by a query, then cached in a per-table [`OnceCell`], so concurrent first uses resolve it
 //! once. A failed first use is not cached: the next use tries again. Errors name the table.
+//! Queries of `information_schema.columns` (and `SHOW COLUMNS`) need schemas, so they use
+//! every table they list.
 //!
 //! # Names
 //!
