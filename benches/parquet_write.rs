@@ -10,14 +10,14 @@ use async_trait::async_trait;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use datafusion::arrow::datatypes::SchemaRef;
 use futures::stream::{self, StreamExt};
-use quiver::engine::{CopyJob, CopyPlan, EngineOptions};
-use quiver::connectors::store::Location;
 use quiver::connectors::parquet::{ParquetCopySink, ParquetSinkOptions};
+use quiver::connectors::store::Location;
 use quiver::connectors::synthetic::{Profile, SyntheticConfig, SyntheticSource};
 use quiver::connectors::{
     Partition, PartitionDescriptor, PartitionProgress, PartitionStream, ScanRequest, Source,
-    SourceError,
+    SourceError, SourceSpec,
 };
+use quiver::engine::{CopyJob, CopyPlan, EngineOptions};
 
 const ROWS: u64 = 1_000_000;
 
@@ -32,6 +32,13 @@ struct InMemory {
 impl Source for InMemory {
     fn system(&self) -> &'static str {
         "InMemory"
+    }
+    /// Batches in memory cannot travel; the spec only identifies the source in a plan.
+    fn spec(&self) -> Result<SourceSpec, SourceError> {
+        Ok(SourceSpec {
+            system: "InMemory".into(),
+            spec: serde_json::Value::Null,
+        })
     }
     async fn schema(&self) -> Result<SchemaRef, SourceError> {
         Ok(self.schema.clone())
@@ -117,6 +124,8 @@ fn write(c: &mut Criterion) {
                         max_parallel_partitions: partitions,
                         ..Default::default()
                     },
+                    retry: Default::default(),
+                    checkpoint: None,
                 };
                 let report = CopyPlan::build(job)
                     .await

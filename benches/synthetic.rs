@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use quiver::bench::measure;
+use quiver::connectors::synthetic::{Profile, SyntheticConfig, SyntheticSource};
 use quiver::engine::EngineOptions;
 use quiver::engine::query::QueryPlan;
-use quiver::connectors::synthetic::{Profile, SyntheticConfig, SyntheticSource};
 
 const ROWS: u64 = 1_000_000;
 

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use quiver::engine::{CopyJob, CopyPlan, EngineOptions};
-use quiver::connectors::store::Location;
 use quiver::connectors::parquet::{ParquetCopySink, ParquetSinkOptions};
+use quiver::connectors::store::Location;
 use quiver::connectors::synthetic::{SyntheticConfig, SyntheticSource};
+use quiver::engine::{CopyJob, CopyPlan, EngineOptions};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,6 +29,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         query: Some("SELECT id, c_string, c_decimal FROM synthetic WHERE c_boolean".into()),
         sink: Arc::new(sink),
         options: EngineOptions::default(),
+        retry: Default::default(),
+        checkpoint: None,
     };
     let report = CopyPlan::build(job).await?.run().await?;
     println!(

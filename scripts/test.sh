@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check and test quiver has, installing what they need on a fresh machine:
-#   format, lints (warnings are errors), unit and integration tests.
+#   the layering check, format, lints (warnings are errors), unit and integration tests.
 # Reuses $CARGO_TARGET_DIR when set (default: ~/.cache/quiver/target), so repeated runs on
 # one machine are incremental.
 set -euo pipefail
@@ -28,6 +28,9 @@ scripts/spark-servers.sh start >.tools/spark-start.log 2>&1 &
 spark_pid=$!
 log=$(mktemp)
 trap 'scripts/spark-servers.sh stop >/dev/null 2>&1 || true; rm -f "$log"' EXIT
+
+echo "== layering: imports run one way (scripts/check-layers.sh)"
+scripts/check-layers.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -17,10 +17,13 @@
 //!        DataFusion plan: projection / filter / SQL transform
 //!                      │ PartitionSliceExec i
 //!                      ▼
-//!        DataSinkExec(partition sink i) ──▶ staged output (hidden / uncompleted)
+//!        DataSinkExec(WriterSink i) ─▶ PartitionWriter ─▶ staged output (hidden / uncompleted)
+//!                      │ each closed file: manifest + durable resume point ─▶ checkpoint
+//!                      │ transient failure? retry the partition from its durable point
 //!                      │ all partitions succeeded?
 //!                      ▼
-//!        CopySink::commit (publish all)  |  CopySink::abort (remove all)
+//!        CopySink::commit (publish all, then _SUCCESS)  |  failure: keep for --resume
+//!                                                       |  Ctrl-C: remove all
 //! ```
 //!
 //! Memory stays bounded end to end: each partition holds at most `channel_capacity` batches
@@ -28,11 +31,16 @@
 //! at once. A slow sink stops the source from being polled.
 //!
 //! # Modules
-//! * [`types`]: ADF interim types, field metadata, connector type tables.
-//! * [`sources`]: the source contract and the connectors ([`sources::synthetic`]).
-//! * [`engine`]: all DataFusion glue: tables, scans, copy plans, queries.
-//! * [`sinks`]: the sink contract and the Parquet sink.
-//! * [`config`]: Azure Data Factory JSON (linked services, datasets, pipelines).
+//! Modules, bottom layer first; each imports only from the layers above it in this list
+//! (`scripts/check-layers.sh` checks this in the test command):
+//!
+//! * [`types`]: ADF interim types, field metadata, connector type tables, [`types::Secret`].
+//! * [`config`]: Azure Data Factory JSON in general: files, JSONPath errors, secrets,
+//!   references, pipelines and activities. It knows no connector.
+//! * [`connectors`]: the source and sink contracts, and one folder per system (its ADF
+//!   properties, type table, reader and/or writer), with one registry per kind.
+//! * [`engine`]: all DataFusion glue: tables and the factory catalog, scans, copy plans with
+//!   retries and checkpoints, queries, and the tracker of server-side cleanup.
 //! * [`plan`]: turns a factory's activities into runnable sources and sinks.
 //! * [`bench`]: source throughput measurement, shared by `quiver bench` and `benches/`.
 //! * [`cli`]: the `quiver` command line, one file per subcommand.

@@ -65,7 +65,7 @@ fn per_second(amount: f64, d: Duration) -> f64 {
 /// Reads every output partition of `plan`, `parallelism` at a time, discarding batches.
 pub async fn measure(plan: &QueryPlan, parallelism: usize) -> Result<BenchReport, EngineError> {
     let started = Instant::now();
-    let count = plan.plan.properties().partitioning.partition_count();
+    let count = plan.partition_count();
     let parallelism = parallelism.clamp(1, count.max(1));
     let mut pending: Vec<usize> = (0..count).rev().collect();
     let mut running = JoinSet::new();
@@ -73,16 +73,11 @@ pub async fn measure(plan: &QueryPlan, parallelism: usize) -> Result<BenchReport
     loop {
         while running.len() < parallelism {
             let Some(index) = pending.pop() else { break };
-            let mut stream = plan
-                .plan
-                .execute(index, plan.task_ctx.clone())
-                .map_err(|e| EngineError::datafusion(format!("starting partition {index}"), e))?;
+            let mut stream = plan.execute(index)?;
             running.spawn(async move {
                 let (mut rows, mut bytes, mut batches, mut first) = (0u64, 0u64, 0u64, None);
                 while let Some(batch) = stream.next().await {
-                    let batch = batch.map_err(|e| {
-                        EngineError::datafusion(format!("reading partition {index}"), e)
-                    })?;
+                    let batch = batch?;
                     first.get_or_insert_with(|| started.elapsed());
                     rows += batch.num_rows() as u64;
                     bytes += batch.get_array_memory_size() as u64;

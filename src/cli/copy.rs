@@ -31,6 +31,13 @@ pub struct CopyArgs {
     /// Print the physical plan of each copy on stderr before running it.
     #[arg(long)]
     explain: bool,
+    /// Continue the last failed or killed run of these activities from their checkpoints:
+    /// finished partitions are kept, the others restart from their last durable point.
+    #[arg(long, conflicts_with = "no_checkpoint")]
+    resume: bool,
+    /// Keep no checkpoint: a failed copy then removes what it staged and cannot be resumed.
+    #[arg(long)]
+    no_checkpoint: bool,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -44,7 +51,13 @@ pub async fn run(args: CopyArgs) -> Result<ExitStatus, CliError> {
         args.activity.as_deref(),
         &args.engine.options(),
     )?;
-    for activity in plans {
+    for mut activity in plans {
+        if args.no_checkpoint {
+            activity.job.checkpoint = None;
+        }
+        if let Some(checkpoint) = &mut activity.job.checkpoint {
+            checkpoint.resume = args.resume;
+        }
         let (name, summary) = run_one(activity, args.explain).await?;
         if args.json {
             output::print_json(&summary)?;
@@ -100,6 +113,7 @@ pub fn run_output(
         "dataWritten": report.commit.bytes_written,
         "filesWritten": report.commit.files.len(),
         "rowsRead": report.rows_read,
+        "retries": report.retries,
         "rowsCopied": report.rows_copied,
         "rowsSkipped": 0,
         "copyDuration": secs.round() as u64,
@@ -124,6 +138,8 @@ pub fn run_output(
         "quiver": {
             "copyDurationSeconds": secs,
             "files": report.commit.files,
+            "resumedPartitions": report.resumed_partitions,
+            "manifests": report.manifests,
             "partitions": report.partitions,
         },
     })

@@ -55,12 +55,7 @@ pub async fn run(args: LookupArgs) -> Result<ExitStatus, CliError> {
         let Some(batch) = stream.next().await else {
             break;
         };
-        let batch = batch.map_err(|e| {
-            engine_error(crate::engine::EngineError::datafusion(
-                "reading the lookup",
-                e,
-            ))
-        })?;
+        let batch = batch.map_err(engine_error)?;
         rows.extend(json_rows(&batch)?.into_iter().take(wanted - rows.len()));
     }
     // Stop the source: nothing past the cap is read.

@@ -46,5 +46,5 @@ pub use progress::PartitionProgress;
 pub use sink::{CommitSummary, CopySink, SinkError, SinkPartition};
 pub use source::{
     DEFAULT_BATCH_SIZE, Partition, PartitionDescriptor, PartitionStream, ResumePosition,
-    ScanRequest, Source, SourceError, project_schema,
+    ScanRequest, Source, SourceError, SourceSpec, project_schema,
 };

@@ -63,6 +63,12 @@ impl PartitionProgress {
         c.batches.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Called by the engine when a partition resumes after `rows` rows a failed or killed
+    /// attempt already made durable: they count as read, but not as a batch.
+    pub fn add_resumed_rows(&self, rows: u64) {
+        self.counters.rows.fetch_add(rows, Ordering::Relaxed);
+    }
+
     /// Called by the engine when the partition's stream ended.
     pub fn finish(&self) {
         let c = &self.counters;

@@ -129,6 +129,32 @@ pub enum PartitionDescriptor {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResumePosition(pub Vec<u8>);
 
+/// A source as plain data: the system it belongs to and its serde-serialisable configuration.
+/// `(spec, partition)` rebuilds a source anywhere (a resumed run, another executor) through
+/// the source registry, and the rebuilt source reads exactly what the original read: what
+/// `open()` needs (Hive's described columns, for instance) is in the spec or the partition,
+/// never only in the planning process's memory.
+///
+/// Secrets inside a spec serialise as the reference they came from (an environment variable,
+/// read again where the spec is rebuilt) or as a literal marked secret: see
+/// [`crate::types::Secret`]. `Debug` never prints them.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceSpec {
+    /// The source system (`Synthetic`, `Impala`, `Spark`), the registry's key.
+    pub system: String,
+    /// The connector's configuration.
+    pub spec: serde_json::Value,
+}
+
+impl std::fmt::Debug for SourceSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceSpec")
+            .field("system", &self.system)
+            .field("spec", &crate::types::redact_json(&self.spec))
+            .finish()
+    }
+}
+
 /// A system quiver reads Arrow from.
 ///
 /// Implementations hold configuration only and must be cheap to share (`Arc<dyn Source>`), so
@@ -137,6 +163,17 @@ pub struct ResumePosition(pub Vec<u8>);
 pub trait Source: Debug + Send + Sync {
     /// The source system's name (`Synthetic`, `Impala`, ...), for messages and metadata.
     fn system(&self) -> &'static str;
+
+    /// The plain data this source is rebuilt from (see [`SourceSpec`]).
+    fn spec(&self) -> Result<SourceSpec, SourceError>;
+
+    /// Whether this source records a [`ResumePosition`] after each batch such that reopening
+    /// the partition from it yields exactly the rows after that batch, in the same order.
+    /// Sources that cannot (a query with no stable order) restart a failed partition from its
+    /// start. The default is false.
+    fn resumable(&self) -> bool {
+        false
+    }
 
     /// The schema, with [`crate::types`] metadata on every field. May ask the server.
     async fn schema(&self) -> Result<SchemaRef, SourceError>;
@@ -163,16 +200,16 @@ pub trait Source: Debug + Send + Sync {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SourceError {
-    /// The synthetic source.
-    #[error(transparent)]
-    Synthetic(#[from] synthetic::SyntheticError),
-    /// An Impala or Spark source (HiveServer2).
+    /// A connector's own failure.
     #[error("{system}: {source}")]
-    Hive {
-        /// `Impala` or `Spark`.
+    Connector {
+        /// Source system (`Synthetic`, `Impala`, `Spark`, …).
         system: &'static str,
+        /// Whether reading the partition again may succeed (a timeout, a reset connection,
+        /// 429, 503, Overloaded, Unavailable).
+        transient: bool,
         /// What went wrong.
-        source: Box<hive::HiveError>,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// Building an Arrow array failed.
     #[error("{system}: cannot build column '{column}': {source}")]
@@ -183,6 +220,24 @@ pub enum SourceError {
         column: String,
         /// Arrow's error.
         source: ArrowError,
+    },
+    /// A spec names a system this quiver does not know.
+    #[error(
+        "a source spec names system '{system}', which this quiver cannot build; known: {known:?}"
+    )]
+    UnknownSystem {
+        /// The system named.
+        system: String,
+        /// The systems the registry knows.
+        known: Vec<&'static str>,
+    },
+    /// A spec could not be written or read back.
+    #[error("{system}: the source spec cannot be (de)serialised: {source}")]
+    Spec {
+        /// Source system.
+        system: String,
+        /// serde's error.
+        source: serde_json::Error,
     },
     /// A partition from another plan or source was opened.
     #[error("{system}: partition {index} ({descriptor:?}) was not planned by this source")]
@@ -207,6 +262,30 @@ pub enum SourceError {
 }
 
 impl SourceError {
+    /// A connector's error, transient or not.
+    pub fn connector(
+        system: &'static str,
+        transient: bool,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        SourceError::Connector {
+            system,
+            transient,
+            source: Box::new(source),
+        }
+    }
+
+    /// Whether reading the partition again may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            SourceError::Connector {
+                transient: true,
+                ..
+            }
+        )
+    }
+
     /// [`SourceError::ForeignPartition`] for a partition `system` did not plan.
     pub fn foreign_partition(system: &'static str, partition: &Partition) -> Self {
         SourceError::ForeignPartition {

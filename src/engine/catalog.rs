@@ -380,7 +380,9 @@ impl CatalogProvider for QuiverCatalog {
 mod tests {
     use super::*;
     use crate::connectors::synthetic::{Profile, SyntheticConfig, SyntheticSource};
-    use crate::connectors::{Partition, PartitionProgress, PartitionStream, ScanRequest};
+    use crate::connectors::{
+        Partition, PartitionProgress, PartitionStream, ScanRequest, SourceSpec,
+    };
     use arrow::datatypes::SchemaRef;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -396,6 +398,14 @@ mod tests {
         fn system(&self) -> &'static str {
             "Counting"
         }
+        fn spec(&self) -> Result<SourceSpec, SourceError> {
+            self.inner.spec()
+        }
+
+        fn resumable(&self) -> bool {
+            self.inner.resumable()
+        }
+
         async fn schema(&self) -> Result<SchemaRef, SourceError> {
             self.schema_calls.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;

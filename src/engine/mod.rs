@@ -12,10 +12,12 @@
 //! ```
 
 pub mod catalog;
+pub mod checkpoint;
 pub mod cleanup;
 pub mod copy;
 pub mod query;
 pub mod scan;
+pub mod sink;
 pub mod slice;
 pub mod table;
 
@@ -27,7 +29,10 @@ use serde::{Deserialize, Serialize};
 
 pub use catalog::{CATALOG, ResolveError, SCHEMA, SourceTables, TableResolver};
 pub use cleanup::{CLEANUP_TIMEOUT, cleanup_tracker, wait_for_cleanups};
-pub use copy::{CopyJob, CopyPlan, CopyProgress, CopyReport, PartitionReport};
+pub use copy::{
+    CheckpointSpec, CopyJob, CopyPlan, CopyProgress, CopyReport, PartitionReport, RetryPolicy,
+};
+pub use scan::ResumePoint;
 pub use table::SourceTable;
 
 use crate::connectors::SinkError;
@@ -117,6 +122,20 @@ pub enum EngineError {
         /// DataFusion's error, which wraps source and sink errors raised while running.
         #[source]
         source: Box<datafusion::error::DataFusionError>,
+    },
+    /// The copy's checkpoint could not be read, written, or does not fit this plan.
+    #[error(transparent)]
+    Checkpoint(#[from] checkpoint::CheckpointError),
+    /// The copy failed; its durable staged output and checkpoint are kept for a resume.
+    #[error(
+        "{source}. What the copy made durable is kept (checkpoint {checkpoint}): run the same \
+         command with --resume to continue, or without it to start again"
+    )]
+    Resumable {
+        /// Where the checkpoint is.
+        checkpoint: String,
+        /// Why the copy failed.
+        source: Box<EngineError>,
     },
     /// The copy was cancelled (Ctrl-C, or the caller dropped it); staged output was removed.
     #[error("the copy was cancelled; nothing was committed")]

@@ -3,13 +3,19 @@
 
 use std::sync::Arc;
 
+use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::execution::TaskContext;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use futures::StreamExt;
+use futures::stream::BoxStream;
 
 use super::{EngineError, EngineOptions, session_with_source};
 use crate::connectors::{PartitionProgress, Source};
+
+/// Batches of a query, with errors already in quiver's terms.
+pub type BatchStream = BoxStream<'static, Result<RecordBatch, EngineError>>;
 
 /// A planned read: the physical plan and the source partitions' counters.
 #[derive(Debug)]
@@ -61,11 +67,34 @@ impl QueryPlan {
         self.plan.schema()
     }
 
+    /// How many output partitions the plan has.
+    pub fn partition_count(&self) -> usize {
+        self.plan.properties().partitioning.partition_count()
+    }
+
+    /// One output partition's batches; errors name the partition.
+    pub fn execute(&self, partition: usize) -> Result<BatchStream, EngineError> {
+        let stream = self
+            .plan
+            .execute(partition, self.task_ctx.clone())
+            .map_err(|e| EngineError::datafusion(format!("starting partition {partition}"), e))?;
+        Ok(stream
+            .map(move |item| {
+                item.map_err(|e| {
+                    EngineError::datafusion(format!("reading partition {partition}"), e)
+                })
+            })
+            .boxed())
+    }
+
     /// All output partitions merged into one stream.
-    pub fn execute_merged(&self) -> Result<SendableRecordBatchStream, EngineError> {
+    pub fn execute_merged(&self) -> Result<BatchStream, EngineError> {
         let merged = Arc::new(CoalescePartitionsExec::new(self.plan.clone()));
-        merged
+        let stream = merged
             .execute(0, self.task_ctx.clone())
-            .map_err(|e| EngineError::datafusion("running the query", e))
+            .map_err(|e| EngineError::datafusion("running the query", e))?;
+        Ok(stream
+            .map(|item| item.map_err(|e| EngineError::datafusion("running the query", e)))
+            .boxed())
     }
 }

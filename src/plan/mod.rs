@@ -13,9 +13,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::config::{ActivityKind, ConfigError, CopyActivity, Factory, LookupActivity};
-use crate::engine::{CopyJob, EngineOptions};
-use crate::connectors::store::LocationError;
 use crate::connectors::SourceError;
+use crate::connectors::store::LocationError;
+use crate::engine::{CheckpointSpec, CopyJob, EngineOptions, RetryPolicy};
 
 pub use source::ResolvedSource;
 
@@ -158,6 +158,12 @@ fn copy_activity(
             query: source.transform,
             sink: Arc::new(sink),
             options,
+            retry: RetryPolicy::default(),
+            checkpoint: Some(CheckpointSpec {
+                factory: factory.root.display().to_string(),
+                activity: name.to_string(),
+                resume: false,
+            }),
         },
     })
 }

@@ -53,7 +53,10 @@ pub fn resolve(
             // The query is Impala or Spark SQL and runs on the server.
             query = None;
             let config = super::hive::hive_source_config(factory, dataset, activity_source, None)?;
-            Arc::new(HiveSource::with_cleanup(config, crate::engine::cleanup_tracker().clone()))
+            Arc::new(HiveSource::with_cleanup(
+                config,
+                crate::engine::cleanup_tracker().clone(),
+            ))
         }
         DatasetKind::Parquet(_) => {
             return Err(not_a_source(
@@ -80,7 +83,10 @@ pub fn resolve_with_query(
         (DatasetKind::Impala(_) | DatasetKind::Spark(_), Some(q)) => {
             let config = super::hive::hive_source_config(factory, dataset, None, Some(q))?;
             Ok(ResolvedSource {
-                source: Arc::new(HiveSource::with_cleanup(config, crate::engine::cleanup_tracker().clone())),
+                source: Arc::new(HiveSource::with_cleanup(
+                    config,
+                    crate::engine::cleanup_tracker().clone(),
+                )),
                 table: dataset.name.clone(),
                 transform: None,
             })

@@ -40,7 +40,9 @@ pub const DECIMAL128_MAX_PRECISION: u8 = 38;
 pub const DECIMAL256_MAX_PRECISION: u8 = 76;
 
 /// One of ADF's interim types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum InterimType {
     /// `Boolean`.
     Boolean,

@@ -18,7 +18,7 @@ mod interim;
 mod secret;
 
 pub use interim::{DECIMAL128_MAX_PRECISION, DECIMAL256_MAX_PRECISION, InterimType};
-pub use secret::{Secret, SecretOrigin};
+pub use secret::{Secret, SecretOrigin, redact_json};
 
 use std::collections::HashMap;
 use std::fmt;
@@ -61,7 +61,7 @@ impl fmt::Display for ConnectorVersion {
 }
 
 /// Something a value can lose between the source and its interim type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Loss {
     /// Arrays, maps and structs become JSON text: the nesting is kept, the element types are not.
     ComplexAsJsonText,
@@ -110,7 +110,7 @@ impl Loss {
 }
 
 /// How one source column is mapped: its source type, interim type, and any loss.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnType {
     /// The source's spelling, with parameters (`decimal(18,3)`).
     pub source_type: String,

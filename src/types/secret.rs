@@ -110,6 +110,26 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
+/// `value` with every serialised secret (`{"type": "SecureString", "value": …}`) replaced by
+/// `"***"`: for printing specs, and for fingerprints that must not depend on a secret.
+pub fn redact_json(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            if map.get("type").and_then(Value::as_str) == Some("SecureString") {
+                return Value::String("***".into());
+            }
+            Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), redact_json(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(redact_json).collect()),
+        other => other.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use quiver::engine::{CopyJob, CopyPlan, EngineError, EngineOptions};
-use quiver::connectors::store::Location;
 use quiver::connectors::parquet::{ParquetCopySink, ParquetSinkOptions};
+use quiver::connectors::store::Location;
 use quiver::connectors::synthetic::Profile;
+use quiver::engine::{CopyJob, CopyPlan, EngineError, EngineOptions};
 
 use crate::support::{FailingSource, all_files, quiver, synthetic, unique_dir, write_factory};
 
@@ -36,6 +36,8 @@ async fn a_partition_failing_midway_leaves_no_file_at_all() {
             max_parallel_partitions: 4,
             ..Default::default()
         },
+        retry: Default::default(),
+        checkpoint: None,
     };
     let err = CopyPlan::build(job).await.unwrap().run().await.unwrap_err();
     let text = err.to_string();
@@ -67,6 +69,8 @@ async fn a_cancelled_copy_removes_what_it_staged() {
             "cancel",
         )),
         options: EngineOptions::default(),
+        retry: Default::default(),
+        checkpoint: None,
     };
     let plan = CopyPlan::build(job).await.unwrap();
     let progress = plan.progress();

@@ -1,19 +1,16 @@
 //! A slow sink stops the source: batches in flight stay bounded by the channel capacity.
 
-use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
-use datafusion::datasource::sink::DataSink;
-use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_plan::{DisplayAs, DisplayFormatType};
-use futures::StreamExt;
-use quiver::engine::{CopyJob, CopyPlan, CopyProgress, EngineOptions};
-use quiver::connectors::{CommitSummary, CopySink, SinkError, SinkPartition};
+use quiver::connectors::sink::{PartitionManifest, PartitionWriter, StagedItem};
 use quiver::connectors::synthetic::Profile;
+use quiver::connectors::{CommitSummary, CopySink, SinkError, SinkPartition};
+use quiver::engine::{CopyJob, CopyPlan, CopyProgress, EngineOptions};
 
 use crate::support::synthetic;
 
@@ -26,63 +23,48 @@ struct SlowSink {
     read_when_half_done: AtomicU64,
 }
 
-struct SlowPartition {
+struct SlowWriter {
     shared: Arc<SlowSink>,
-    schema: SchemaRef,
-}
-
-impl fmt::Debug for SlowPartition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SlowPartition")
-    }
-}
-
-impl DisplayAs for SlowPartition {
-    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("SlowSink")
-    }
+    progress: CopyProgress,
+    index: usize,
+    rows: u64,
 }
 
 #[async_trait]
-impl DataSink for SlowPartition {
-    fn schema(&self) -> &SchemaRef {
-        &self.schema
+impl PartitionWriter for SlowWriter {
+    async fn write(&mut self, batch: RecordBatch) -> Result<Option<PartitionManifest>, SinkError> {
+        let consumed = self
+            .shared
+            .consumed_rows
+            .fetch_add(batch.num_rows() as u64, Ordering::SeqCst)
+            + batch.num_rows() as u64;
+        let ahead = self.progress.rows_read().saturating_sub(consumed);
+        self.shared
+            .max_ahead_rows
+            .fetch_max(ahead, Ordering::SeqCst);
+        if consumed == 100 * 1_000 {
+            self.shared
+                .read_when_half_done
+                .store(self.progress.rows_read(), Ordering::SeqCst);
+        }
+        self.rows += batch.num_rows() as u64;
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        Ok(None)
     }
 
-    async fn write_all(
-        &self,
-        mut data: SendableRecordBatchStream,
-        _context: &Arc<TaskContext>,
-    ) -> datafusion::error::Result<u64> {
-        let progress = self
-            .shared
-            .progress
-            .lock()
-            .unwrap()
-            .clone()
-            .expect("set before run");
-        let mut rows = 0;
-        while let Some(batch) = data.next().await {
-            let batch = batch?;
-            let consumed = self
-                .shared
-                .consumed_rows
-                .fetch_add(batch.num_rows() as u64, Ordering::SeqCst)
-                + batch.num_rows() as u64;
-            let ahead = progress.rows_read().saturating_sub(consumed);
-            self.shared
-                .max_ahead_rows
-                .fetch_max(ahead, Ordering::SeqCst);
-            if consumed == 100 * 1_000 {
-                self.shared
-                    .read_when_half_done
-                    .store(progress.rows_read(), Ordering::SeqCst);
-            }
-            rows += batch.num_rows() as u64;
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        Ok(rows)
+    async fn finish(self: Box<Self>) -> Result<PartitionManifest, SinkError> {
+        Ok(PartitionManifest {
+            partition: self.index,
+            items: vec![StagedItem {
+                name: format!("slow-{}", self.index),
+                staged: String::new(),
+                rows: self.rows,
+                bytes: 0,
+            }],
+        })
     }
+
+    async fn abort(self: Box<Self>) {}
 }
 
 #[derive(Debug)]
@@ -93,23 +75,51 @@ impl CopySink for SlowCopySink {
     fn kind(&self) -> &'static str {
         "Slow"
     }
-    fn partition_sink(
+    fn identity(&self) -> String {
+        "slow".into()
+    }
+    fn copy_id(&self) -> &str {
+        "slow"
+    }
+    fn resumed_as(&self, _copy_id: &str) -> Arc<dyn CopySink> {
+        Arc::new(SlowCopySink(self.0.clone()))
+    }
+    async fn open_partition(
         &self,
-        _partition: SinkPartition,
-        schema: SchemaRef,
-    ) -> Result<Arc<dyn DataSink>, SinkError> {
-        Ok(Arc::new(SlowPartition {
+        partition: SinkPartition,
+        _schema: SchemaRef,
+        _durable: PartitionManifest,
+    ) -> Result<Box<dyn PartitionWriter>, SinkError> {
+        let progress = self
+            .0
+            .progress
+            .lock()
+            .unwrap()
+            .clone()
+            .expect("set before run");
+        Ok(Box::new(SlowWriter {
             shared: self.0.clone(),
-            schema,
+            progress,
+            index: partition.index,
+            rows: 0,
         }))
+    }
+    async fn adopt(&self, _manifest: &PartitionManifest) -> bool {
+        false
     }
     fn bytes_staged(&self) -> u64 {
         0
     }
-    async fn commit(&self) -> Result<CommitSummary, SinkError> {
-        Ok(CommitSummary::default())
+    async fn commit(&self, manifests: &[PartitionManifest]) -> Result<CommitSummary, SinkError> {
+        Ok(CommitSummary {
+            rows_written: manifests.iter().map(|m| m.rows()).sum(),
+            ..CommitSummary::default()
+        })
     }
-    async fn abort(&self) -> Result<(), SinkError> {
+    async fn discard(&self, _manifests: &[PartitionManifest]) -> Result<(), SinkError> {
+        Ok(())
+    }
+    async fn abort_leftovers(&self, _keep: &[PartitionManifest]) -> Result<(), SinkError> {
         Ok(())
     }
 }
@@ -131,6 +141,8 @@ async fn a_slow_sink_holds_the_source_back() {
             channel_capacity: CAPACITY,
             max_parallel_partitions: 1,
         },
+        retry: Default::default(),
+        checkpoint: None,
     };
     let plan = CopyPlan::build(job).await.unwrap();
     *shared.progress.lock().unwrap() = Some(plan.progress());

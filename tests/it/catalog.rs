@@ -12,7 +12,7 @@ use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 use quiver::config::Factory;
 use quiver::connectors::{
-    Partition, PartitionProgress, PartitionStream, ScanRequest, Source, SourceError,
+    Partition, PartitionProgress, PartitionStream, ScanRequest, Source, SourceError, SourceSpec,
 };
 use quiver::engine::{CATALOG, EngineOptions, ResolveError, SCHEMA, SourceTables, TableResolver};
 use quiver::plan::catalog::FactoryTables;
@@ -158,6 +158,14 @@ struct CountingSource {
 impl Source for CountingSource {
     fn system(&self) -> &'static str {
         self.inner.system()
+    }
+
+    fn spec(&self) -> Result<SourceSpec, SourceError> {
+        self.inner.spec()
+    }
+
+    fn resumable(&self) -> bool {
+        self.inner.resumable()
     }
 
     async fn schema(&self) -> Result<SchemaRef, SourceError> {

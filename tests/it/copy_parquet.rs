@@ -5,10 +5,10 @@ use std::sync::Arc;
 use arrow::array::{Array, Int64Array};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
-use quiver::engine::{CopyJob, CopyPlan, EngineOptions};
-use quiver::connectors::store::Location;
 use quiver::connectors::parquet::{ParquetCopySink, ParquetSinkOptions};
+use quiver::connectors::store::Location;
 use quiver::connectors::synthetic::Profile;
+use quiver::engine::{CopyJob, CopyPlan, EngineOptions};
 use quiver::types::{ColumnType, INTERIM_TYPE_KEY, InterimType};
 
 use crate::support::{arc, read_folder_sorted, read_parquet, synthetic, unique_dir, visible_files};
@@ -33,6 +33,8 @@ fn job(
             max_parallel_partitions: 3,
             ..EngineOptions::default()
         },
+        retry: Default::default(),
+        checkpoint: None,
     }
 }
 

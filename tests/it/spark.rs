@@ -609,8 +609,8 @@ async fn tables_are_read_by_schema_and_quoted_name() {
         &connect("sasl"),
         &quiver::connectors::CleanupTracker::new(),
     )
-        .await
-        .unwrap();
+    .await
+    .unwrap();
     session.execute_and_close(&ddl).await.unwrap();
     session.close().await.unwrap();
     let table = source(
@@ -657,4 +657,48 @@ async fn count_star_reads_rows_without_columns() {
         }
     }
     assert_eq!(n, 12345);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spec_round_trips_through_json_and_reads_the_same_rows() {
+    // Spark's DESCRIBE QUERY tells TIMESTAMP_NTZ from TIMESTAMP; the rebuilt source must keep
+    // that without asking again, so the described columns travel in the spec.
+    let query = "SELECT id, CAST(id AS STRING) AS s, TIMESTAMP_NTZ'2024-01-02 03:04:05' + make_interval(0, 0, 0, 0, 0, 0, id) AS ntz \
+                 FROM range(0, 3000)";
+    let original = source(
+        "sasl",
+        ConnectorVersion::V2,
+        ReadTarget::Query(query.into()),
+    );
+    let (schema, expected, _) = read_all(&original, 1).await.unwrap();
+    let request = ScanRequest::default();
+    let partitions = original.plan(&request).await.unwrap();
+    let text = serde_json::to_string(&(original.spec().unwrap(), &partitions)).unwrap();
+    let (spec, partitions): (
+        quiver::connectors::SourceSpec,
+        Vec<quiver::connectors::Partition>,
+    ) = serde_json::from_str(&text).unwrap();
+    assert_eq!(spec.system, "Spark");
+    let rebuilt = quiver::connectors::registry::source_from_spec(
+        &spec,
+        quiver::connectors::CleanupTracker::new(),
+    )
+    .unwrap();
+    let mut batches = Vec::new();
+    for p in &partitions {
+        let mut stream = rebuilt
+            .open(p, &request, PartitionProgress::new(p.index))
+            .unwrap();
+        while let Some(batch) = stream.next().await {
+            batches.push(batch.unwrap());
+        }
+    }
+    let got = arrow::compute::concat_batches(&schema, &batches).unwrap();
+    assert_eq!(got.schema(), schema);
+    assert_eq!(got, expected);
+    let (_, _, ntz_interim) = field_meta(&schema, "ntz");
+    assert_eq!(
+        ntz_interim, "DateTime",
+        "the spec kept DESCRIBE QUERY's TIMESTAMP_NTZ"
+    );
 }

@@ -11,7 +11,7 @@ use futures::StreamExt;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use quiver::connectors::synthetic::{Profile, SyntheticConfig, SyntheticSource};
 use quiver::connectors::{
-    Partition, PartitionProgress, PartitionStream, ScanRequest, Source, SourceError,
+    Partition, PartitionProgress, PartitionStream, ScanRequest, Source, SourceError, SourceSpec,
 };
 
 /// A fresh folder under the target directory, unique to the test and the run.
@@ -114,6 +114,10 @@ impl Source for FailingSource {
         "Failing"
     }
 
+    fn spec(&self) -> Result<SourceSpec, SourceError> {
+        self.inner.spec()
+    }
+
     async fn schema(&self) -> Result<SchemaRef, SourceError> {
         self.inner.schema().await
     }
@@ -139,7 +143,9 @@ impl Source for FailingSource {
             .map(move |(i, item)| {
                 if i == after {
                     // Any connector error would do; the synthetic one has a public variant.
-                    Err(SourceError::Synthetic(
+                    Err(SourceError::connector(
+                        "Synthetic",
+                        false,
                         quiver::connectors::synthetic::SyntheticError::Invalid {
                             property: "injected",
                             value: index as u64,

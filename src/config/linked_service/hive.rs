@@ -50,11 +50,11 @@ use std::path::{Path, PathBuf};
 
 use crate::config::error::ConfigError;
 use crate::config::json::Node;
-use crate::types::Secret;
 use crate::connectors::hive::options::{
     ConnectOptions, Credentials, Flavor, TlsOptions, TransportMode,
 };
 use crate::types::ConnectorVersion;
+use crate::types::Secret;
 
 /// `thriftTransportProtocol`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -73,7 +73,7 @@ use arrow::error::ArrowError;
 use super::decode::{ColumnKind, ColumnSpec};
 use super::options::Flavor;
 use super::tcli::{TColumnDesc, TTableSchema, TTypeId};
-use crate::connectors::{impala, spark};
+use super::{impala, spark};
 use crate::types::{
     ColumnType, ConnectorVersion, DECIMAL128_MAX_PRECISION, InterimType, Mapping, TypeRow,
     find_row, mapped_schema,
@@ -206,7 +206,7 @@ pub enum ColumnError {
 }
 
 /// What a planned column needs after decoding.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Conversion {
     /// The wire array is already the planned type (numbers, booleans, binary, and text that
     /// stays text: strings, complex types, intervals, NULL columns).
@@ -233,7 +233,7 @@ pub enum Conversion {
 }
 
 /// One result column: how it arrives and what it becomes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ColumnPlan {
     /// The column's name, as the metadata gives it.
     pub name: String,

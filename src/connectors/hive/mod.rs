@@ -291,3 +291,20 @@ pub enum HiveError {
         source: arrow::error::ArrowError,
     },
 }
+
+impl HiveError {
+    /// Whether reading the partition again may succeed: the transport failed in a way a new
+    /// connection may not (see [`transport::TransportError::is_transient`]), or the fetch task
+    /// stopped. A statement the server refused, a type quiver cannot map, malformed bytes or a
+    /// changed schema fail the same way again.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            HiveError::Transport(t) | HiveError::CallTransport { source: t, .. } => {
+                t.is_transient()
+            }
+            HiveError::Rpc { source, .. } => source.is_transient(),
+            HiveError::FetchTaskEnded => true,
+            _ => false,
+        }
+    }
+}

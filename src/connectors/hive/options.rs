@@ -1,19 +1,22 @@
 //! Plain connection and read settings for a HiveServer2 source.
 //!
-//! These are data only: the config layer builds them from ADF's linked service, dataset and
-//! copy-source JSON (validated there, before any I/O), a partition carries them to wherever it
-//! runs, and the client opens connections from them when a partition starts.
+//! These are data only: the connector's ADF layer builds them from the linked service, dataset
+//! and copy-source JSON (validated before any I/O); they serialise (secrets as the reference
+//! they came from, see [`Secret`]) so a source can be rebuilt in another process, and the
+//! client opens connections from them when a partition starts.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::types::Secret;
+use serde::{Deserialize, Serialize};
+
 use crate::types::ConnectorVersion;
+use crate::types::Secret;
 
 /// Which HiveServer2 server family is on the other end. It decides the type table, the
 /// end-of-data rule (Impala's real `hasMoreRows`, Spark's empty batch) and identifier quoting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Flavor {
     /// Apache Impala (`"type": "Impala"`).
     Impala,
@@ -32,7 +35,7 @@ impl Flavor {
 }
 
 /// How Thrift messages travel.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TransportMode {
     /// Binary protocol straight on the socket, no SASL and no framing (`NOSASL`).
     Raw,
@@ -47,7 +50,7 @@ pub enum TransportMode {
 }
 
 /// User name and password sent with SASL PLAIN, HTTP Basic and OpenSession.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Credentials {
     /// The user name.
     pub username: String,
@@ -56,7 +59,7 @@ pub struct Credentials {
 }
 
 /// TLS settings. Verification is on unless a property turns it off.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TlsOptions {
     /// Verify the server's certificate chain (2.0 `enableServerCertificateValidation`,
     /// default true).
@@ -87,7 +90,7 @@ impl Default for TlsOptions {
 }
 
 /// Everything needed to open a session.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConnectOptions {
     /// Server family.
     pub flavor: Flavor,
@@ -124,7 +127,7 @@ impl ConnectOptions {
 }
 
 /// What a source reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReadTarget {
     /// A table: `schema.table` or `table` (from the dataset), quoted for the flavor.
     Table {
@@ -138,7 +141,7 @@ pub enum ReadTarget {
 }
 
 /// How to split one read into parallel range queries over a column.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RangePartitioning {
     /// The numeric or date column.
     pub column: String,
@@ -152,7 +155,7 @@ pub struct RangePartitioning {
 }
 
 /// A HiveServer2 source's whole configuration.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HiveSourceConfig {
     /// Connector version (`"version": "2.0"` or omitted for 1.0).
     pub version: ConnectorVersion,

@@ -21,6 +21,7 @@ use arrow::array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use futures::StreamExt;
+use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
 use super::HiveError;
@@ -33,7 +34,7 @@ use super::sql::{self, RangeFilter};
 use crate::connectors::cleanup::CleanupTracker;
 use crate::connectors::{
     FilterSupport, Partition, PartitionDescriptor, PartitionProgress, PartitionStream, Predicate,
-    ScanRequest, Source, SourceError,
+    ScanRequest, Source, SourceError, SourceSpec,
 };
 
 /// Spark's session time zone, set on every session so TIMESTAMP text is UTC (notes §2.4).
@@ -46,6 +47,22 @@ const SPARK_TIME_ZONE: (&str, &str) = ("set:hiveconf:spark.sql.session.timeZone"
 struct Described {
     plans: Vec<ColumnPlan>,
     schema: SchemaRef,
+}
+
+/// Rebuilds an Impala or Spark source from its spec (see [`HiveSource::from_spec`]).
+pub fn source_from_spec(
+    spec: &serde_json::Value,
+    cleanup: CleanupTracker,
+) -> Result<Arc<dyn Source>, SourceError> {
+    Ok(Arc::new(HiveSource::from_spec(spec, cleanup)?))
+}
+
+/// What a [`HiveSource`] serialises to: its configuration and, once described, its columns.
+#[derive(Debug, Serialize, Deserialize)]
+struct HiveSpec {
+    config: HiveSourceConfig,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    described: Option<Vec<ColumnPlan>>,
 }
 
 /// An Impala or Spark table or query, read over HiveServer2.
@@ -73,6 +90,32 @@ impl HiveSource {
             described: OnceCell::new(),
             cleanup,
         }
+    }
+
+    /// Rebuilds a source from its [`SourceSpec`]: the configuration, and the columns the
+    /// planning process described, so that string pushdown and the schema check work as they
+    /// did there, without describing again.
+    pub fn from_spec(
+        spec: &serde_json::Value,
+        cleanup: CleanupTracker,
+    ) -> Result<Self, SourceError> {
+        let HiveSpec { config, described } =
+            HiveSpec::deserialize(spec).map_err(|source| SourceError::Spec {
+                system: "HiveServer2".to_string(),
+                source,
+            })?;
+        let source = Self::with_cleanup(config, cleanup);
+        if let Some(plans) = described {
+            let config = &source.config;
+            let schema = Arc::new(columns::arrow_schema(
+                config.connect.flavor,
+                config.version,
+                &plans,
+            ));
+            // A fresh cell: setting it cannot fail.
+            let _ = source.described.set(Described { plans, schema });
+        }
+        Ok(source)
     }
 
     /// The configuration.
@@ -117,10 +160,7 @@ impl HiveSource {
     }
 
     fn error(&self, e: HiveError) -> SourceError {
-        SourceError::Hive {
-            system: self.system(),
-            source: Box::new(e),
-        }
+        SourceError::connector(self.system(), e.is_transient(), e)
     }
 
     /// Impala cannot quote every name (see `sql`): the configured ones are checked before
@@ -309,6 +349,20 @@ async fn declared_types(session: &mut Session, describe: &str) -> Result<Vec<Str
 impl Source for HiveSource {
     fn system(&self) -> &'static str {
         HiveSource::system(self)
+    }
+
+    fn spec(&self) -> Result<SourceSpec, SourceError> {
+        let spec = HiveSpec {
+            config: (*self.config).clone(),
+            described: self.described.get().map(|d| d.plans.clone()),
+        };
+        Ok(SourceSpec {
+            system: self.system().to_string(),
+            spec: serde_json::to_value(&spec).map_err(|source| SourceError::Spec {
+                system: self.system().to_string(),
+                source,
+            })?,
+        })
     }
 
     /// Simple comparisons run on the server as part of the query. They are reported inexact,
@@ -542,10 +596,7 @@ async fn step(state: ScanState) -> Option<(Result<RecordBatch, SourceError>, Sca
             match start(*scan, progress).await {
                 Ok(reading) => next(Box::new(reading)).await,
                 Err(e) => Some((
-                    Err(SourceError::Hive {
-                        system,
-                        source: Box::new(e),
-                    }),
+                    Err(SourceError::connector(system, e.is_transient(), e)),
                     ScanState::Done,
                 )),
             }
@@ -648,10 +699,7 @@ impl Reading {
             .zip(&wire)
             .map(|(plan, array)| columns::convert_column(plan, array))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| SourceError::Hive {
-                system,
-                source: Box::new(e.into()),
-            })?;
+            .map_err(|e| SourceError::connector(system, false, HiveError::from(e)))?;
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
         let batch = RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)
             .map_err(|source| SourceError::Arrow {
@@ -693,10 +741,7 @@ async fn next(mut r: Box<Reading>) -> Option<(Result<RecordBatch, SourceError>, 
             }
             Err(e) => {
                 return Some((
-                    Err(SourceError::Hive {
-                        system: r.system,
-                        source: Box::new(e),
-                    }),
+                    Err(SourceError::connector(r.system, e.is_transient(), e)),
                     ScanState::Done,
                 ));
             }

@@ -9,10 +9,14 @@
 //! Row groups close at [`ParquetSinkOptions::row_group_bytes`] of encoded data or
 //! [`ParquetSinkOptions::row_group_rows`] rows, whichever comes first, so memory per
 //! partition stays near one row group plus the upload parts in flight. Files are staged and
-//! published only by [`CopySink::commit`] (see [`crate::connectors`]).
+//! published only by [`CopySink::commit`] (see [`crate::connectors::sink`]), which then writes
+//! [`SUCCESS_FILE`] listing the files, rows and bytes. Each closed file is reported durable in
+//! the partition's manifest, so a resumed copy adopts it (local folders: hidden files survive
+//! the process; object-store uploads not yet completed do not, and are written again).
 
 mod staged;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,17 +24,17 @@ use std::sync::{Arc, Mutex};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
-use datafusion::datasource::sink::DataSink;
-use datafusion::error::{DataFusionError, Result as DfResult};
-use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_plan::{DisplayAs, DisplayFormatType};
-use futures::StreamExt;
+use object_store::ObjectStoreExt;
 use parquet::arrow::AsyncArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
 use self::staged::{StagedFile, StagedWriter};
-use super::{CommitSummary, CopySink, Location, SinkError, SinkPartition};
+use crate::connectors::sink::{
+    CommitSummary, CopySink, Location, PartitionManifest, PartitionWriter, SinkError,
+    SinkPartition, StagedItem,
+};
+use crate::connectors::store::location::Staging;
 
 /// Default encoded bytes at which a row group closes.
 pub const DEFAULT_ROW_GROUP_BYTES: usize = 64 * 1024 * 1024;
@@ -105,7 +109,8 @@ struct Shared {
     copy_id: String,
     next_file: AtomicU64,
     bytes_staged: AtomicU64,
-    staged: Mutex<Vec<StagedFile>>,
+    /// Files staged by this process, by final name: the handles that complete their uploads.
+    staged: Mutex<HashMap<String, StagedFile>>,
 }
 
 /// A Parquet destination for one copy.
@@ -124,6 +129,10 @@ impl fmt::Debug for ParquetCopySink {
     }
 }
 
+/// The commit marker written last, listing what the copy published (the Hadoop and Spark
+/// `_SUCCESS` convention, here with content).
+pub const SUCCESS_FILE: &str = "_SUCCESS";
+
 impl ParquetCopySink {
     /// A sink writing into `location`; `copy_id` makes temporary names unique to this copy.
     pub fn new(
@@ -138,7 +147,7 @@ impl ParquetCopySink {
                 copy_id: copy_id.into(),
                 next_file: AtomicU64::new(0),
                 bytes_staged: AtomicU64::new(0),
-                staged: Mutex::new(Vec::new()),
+                staged: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -151,9 +160,109 @@ impl ParquetCopySink {
         }
     }
 
-    fn take_staged(&self) -> Vec<StagedFile> {
-        std::mem::take(&mut *self.shared.staged.lock().unwrap_or_else(|e| e.into_inner()))
+    fn take_staged(&self, name: &str) -> Option<StagedFile> {
+        self.shared
+            .staged
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(name)
     }
+
+    fn store_error(
+        action: &'static str,
+        file: String,
+    ) -> impl FnOnce(object_store::Error) -> SinkError {
+        move |source| {
+            ParquetSinkError::Store {
+                action,
+                file,
+                source,
+            }
+            .into()
+        }
+    }
+
+    /// Removes one staged item: through its live handle, or by its staged path.
+    async fn remove_item(&self, item: &StagedItem) {
+        if let Some(file) = self.take_staged(&item.name) {
+            file.abort().await;
+            return;
+        }
+        let path = object_store::path::Path::from(item.staged.as_str());
+        match self.shared.location.store().delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => {
+                tracing::warn!(file = %item.staged, error = %e, "could not remove a staged file")
+            }
+        }
+    }
+
+    /// Publishes one item; returns its URL.
+    async fn publish(&self, item: &StagedItem) -> Result<String, SinkError> {
+        let location = &self.shared.location;
+        let url = location.url_of(&location.child(&item.name));
+        match self.take_staged(&item.name) {
+            Some(file) => file
+                .commit()
+                .await
+                .map_err(Self::store_error("publishing", url)),
+            // Adopted from an earlier run: only hidden local files are adopted. A run killed
+            // while committing may have published it already: publishing is idempotent.
+            None => {
+                let target = location.child(&item.name);
+                let renamed = location
+                    .store()
+                    .rename(
+                        &object_store::path::Path::from(item.staged.as_str()),
+                        &target,
+                    )
+                    .await;
+                match renamed {
+                    Ok(()) => Ok(url),
+                    Err(object_store::Error::NotFound { .. })
+                        if location.store().head(&target).await.is_ok() =>
+                    {
+                        Ok(url)
+                    }
+                    Err(e) => Err(Self::store_error("publishing", url)(e)),
+                }
+            }
+        }
+    }
+
+    async fn write_success(&self, summary: &CommitSummary) -> Result<(), SinkError> {
+        let location = &self.shared.location;
+        let path = location.child(SUCCESS_FILE);
+        let body = serde_json::json!({
+            "copyId": self.shared.copy_id,
+            "files": summary.files,
+            "rows": summary.rows_written,
+            "bytes": summary.bytes_written,
+        });
+        location
+            .store()
+            .put(&path, body.to_string().into_bytes().into())
+            .await
+            .map(drop)
+            .map_err(Self::store_error("writing", location.url_of(&path)))
+    }
+
+    /// Removes files this commit already published, after a later step failed.
+    async fn unpublish(&self, names: &[String]) {
+        let location = &self.shared.location;
+        for name in names {
+            let path = location.child(name);
+            if let Err(e) = location.store().delete(&path).await {
+                tracing::error!(file = %location.url_of(&path), error = %e, "could not remove a file published by a failed commit");
+            }
+        }
+    }
+}
+
+/// The number in `<prefix>_<NNNNN>.parquet`, if the name has that shape.
+fn file_number(name: &str) -> Option<u64> {
+    let stem = name.strip_suffix(".parquet")?;
+    stem.rsplit('_').next()?.parse().ok()
 }
 
 #[async_trait]
@@ -166,104 +275,160 @@ impl CopySink for ParquetCopySink {
         self.single_file().map(|_| 1)
     }
 
-    fn partition_sink(
+    fn identity(&self) -> String {
+        format!("Parquet {} {:?}", self.shared.location, self.shared.options)
+    }
+
+    fn copy_id(&self) -> &str {
+        &self.shared.copy_id
+    }
+
+    fn resumed_as(&self, copy_id: &str) -> Arc<dyn CopySink> {
+        Arc::new(ParquetCopySink::new(
+            self.shared.location.clone(),
+            self.shared.options.clone(),
+            copy_id,
+        ))
+    }
+
+    fn output_location(&self) -> Option<Location> {
+        Some(self.shared.location.clone())
+    }
+
+    async fn open_partition(
         &self,
         partition: SinkPartition,
         schema: SchemaRef,
-    ) -> Result<Arc<dyn DataSink>, SinkError> {
-        Ok(Arc::new(ParquetPartitionSink {
+        durable: PartitionManifest,
+    ) -> Result<Box<dyn PartitionWriter>, SinkError> {
+        Ok(Box::new(ParquetPartitionWriter {
             sink: self.clone(),
             partition,
             schema,
+            manifest: durable,
+            current: None,
         }))
+    }
+
+    async fn adopt(&self, manifest: &PartitionManifest) -> bool {
+        let location = &self.shared.location;
+        if location.staging() != Staging::RenameFromHidden {
+            // Uploads not yet completed die with the process that started them.
+            return manifest.items.is_empty();
+        }
+        for item in &manifest.items {
+            let path = object_store::path::Path::from(item.staged.as_str());
+            match location.store().head(&path).await {
+                Ok(meta) if meta.size == item.bytes => {}
+                _ => return false,
+            }
+        }
+        for item in &manifest.items {
+            if let Some(n) = file_number(&item.name) {
+                self.shared.next_file.fetch_max(n + 1, Ordering::Relaxed);
+            }
+            self.shared
+                .bytes_staged
+                .fetch_add(item.bytes, Ordering::Relaxed);
+        }
+        true
     }
 
     fn bytes_staged(&self) -> u64 {
         self.shared.bytes_staged.load(Ordering::Relaxed)
     }
 
-    async fn commit(&self) -> Result<CommitSummary, SinkError> {
-        let mut staged = self.take_staged();
-        staged.sort_by_key(|f| f.url());
+    async fn commit(&self, manifests: &[PartitionManifest]) -> Result<CommitSummary, SinkError> {
+        let mut items: Vec<&StagedItem> = manifests.iter().flat_map(|m| &m.items).collect();
+        items.sort_by(|a, b| a.name.cmp(&b.name));
         let mut summary = CommitSummary::default();
-        let mut remaining = staged.into_iter();
-        for file in remaining.by_ref() {
-            let (bytes, rows, url) = (file.bytes, file.rows, file.url());
-            match file.commit().await {
+        let mut published = Vec::new();
+        for (n, item) in items.iter().enumerate() {
+            match self.publish(item).await {
                 Ok(url) => {
+                    published.push(item.name.clone());
                     summary.files.push(url);
-                    summary.bytes_written += bytes;
-                    summary.rows_written += rows;
+                    summary.bytes_written += item.bytes;
+                    summary.rows_written += item.rows;
                 }
-                Err(source) => {
-                    // Nothing more is published; what is not yet committed is removed.
-                    for rest in remaining {
-                        rest.abort().await;
+                Err(e) => {
+                    // Nothing of the copy stays visible: what was published goes, and what
+                    // was not is removed.
+                    self.unpublish(&published).await;
+                    for rest in &items[n + 1..] {
+                        self.remove_item(rest).await;
                     }
-                    return Err(ParquetSinkError::Store {
-                        action: "publishing",
-                        file: url,
-                        source,
-                    }
-                    .into());
+                    return Err(e);
                 }
             }
+        }
+        if let Err(e) = self.write_success(&summary).await {
+            self.unpublish(&published).await;
+            return Err(e);
         }
         Ok(summary)
     }
 
-    async fn abort(&self) -> Result<(), SinkError> {
-        for file in self.take_staged() {
-            file.abort().await;
+    async fn discard(&self, manifests: &[PartitionManifest]) -> Result<(), SinkError> {
+        for item in manifests.iter().flat_map(|m| &m.items) {
+            self.remove_item(item).await;
+        }
+        Ok(())
+    }
+
+    async fn abort_leftovers(&self, keep: &[PartitionManifest]) -> Result<(), SinkError> {
+        let kept: Vec<&StagedItem> = keep.iter().flat_map(|m| &m.items).collect();
+        let live: Vec<String> = self
+            .shared
+            .staged
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .filter(|name| !kept.iter().any(|k| &&k.name == name))
+            .cloned()
+            .collect();
+        for name in live {
+            if let Some(file) = self.take_staged(&name) {
+                file.abort().await;
+            }
         }
         // Files whose writers were dropped mid-write (a cancelled copy) were never staged. A
         // blocking file write can outlive its cancelled task by a moment, so sweep twice.
         let shared = &self.shared;
-        let prefix = super::location::hidden_prefix(&shared.copy_id);
-        shared.location.sweep_hidden(&prefix);
+        let prefix = crate::connectors::store::location::hidden_prefix(&shared.copy_id);
+        let keep_paths: Vec<String> = kept.iter().map(|k| k.staged.clone()).collect();
+        shared.location.sweep_hidden_except(&prefix, &keep_paths);
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        shared.location.sweep_hidden(&prefix);
+        shared.location.sweep_hidden_except(&prefix, &keep_paths);
         Ok(())
     }
 }
 
-/// Writes one partition of a copy.
-struct ParquetPartitionSink {
+/// Writes one attempt of one partition.
+struct ParquetPartitionWriter {
     sink: ParquetCopySink,
     partition: SinkPartition,
     schema: SchemaRef,
-}
-
-impl fmt::Debug for ParquetPartitionSink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ParquetPartitionSink({})", self.partition.index)
-    }
-}
-
-impl DisplayAs for ParquetPartitionSink {
-    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(
-            f,
-            "ParquetSink: partition={}/{}, location={}",
-            self.partition.index, self.partition.count, self.sink.shared.location
-        )
-    }
+    /// What this partition has staged, including what earlier attempts left.
+    manifest: PartitionManifest,
+    current: Option<OpenFile>,
 }
 
 /// A file being written by one partition.
 struct OpenFile {
     writer: AsyncArrowWriter<StagedWriter>,
+    name: String,
     url: String,
     rows: u64,
     reported_bytes: u64,
 }
 
-impl ParquetPartitionSink {
+impl ParquetCopySink {
     fn next_name(&self) -> String {
-        if let Some(name) = self.sink.single_file() {
+        if let Some(name) = self.single_file() {
             return name.to_string();
         }
-        let shared = &self.sink.shared;
+        let shared = &self.shared;
         let n = shared.next_file.fetch_add(1, Ordering::Relaxed);
         match &shared.options.file_name_prefix {
             Some(prefix) => format!("{prefix}_{n:05}.parquet"),
@@ -271,8 +436,8 @@ impl ParquetPartitionSink {
         }
     }
 
-    async fn open(&self) -> Result<OpenFile, ParquetSinkError> {
-        let shared = &self.sink.shared;
+    async fn open_file(&self, schema: &SchemaRef) -> Result<OpenFile, ParquetSinkError> {
+        let shared = &self.shared;
         let name = self.next_name();
         let url = shared.location.url_of(&shared.location.child(&name));
         let staged = StagedWriter::start(
@@ -292,14 +457,16 @@ impl ParquetPartitionSink {
             .set_max_row_group_row_count(Some(shared.options.row_group_rows.max(1)))
             .set_max_row_group_bytes(Some(shared.options.row_group_bytes.max(1)))
             .build();
-        let writer = AsyncArrowWriter::try_new(staged, self.schema.clone(), Some(props)).map_err(
-            |source| ParquetSinkError::Encode {
-                file: url.clone(),
-                source,
-            },
-        )?;
+        let writer =
+            AsyncArrowWriter::try_new(staged, schema.clone(), Some(props)).map_err(|source| {
+                ParquetSinkError::Encode {
+                    file: url.clone(),
+                    source,
+                }
+            })?;
         Ok(OpenFile {
             writer,
+            name,
             url,
             rows: 0,
             reported_bytes: 0,
@@ -308,14 +475,13 @@ impl ParquetPartitionSink {
 
     fn report_bytes(&self, file: &mut OpenFile) {
         let now = file.writer.bytes_written() as u64;
-        self.sink
-            .shared
+        self.shared
             .bytes_staged
             .fetch_add(now - file.reported_bytes, Ordering::Relaxed);
         file.reported_bytes = now;
     }
 
-    async fn write(
+    async fn write_part(
         &self,
         file: &mut OpenFile,
         batch: &RecordBatch,
@@ -332,8 +498,12 @@ impl ParquetPartitionSink {
         Ok(())
     }
 
-    /// Writes the footer and hands the file to the copy's staged list.
-    async fn stage(&self, mut file: OpenFile) -> Result<(), ParquetSinkError> {
+    /// Writes the footer, keeps the file's handle for the commit and names it in `manifest`.
+    async fn stage_file(
+        &self,
+        manifest: &mut PartitionManifest,
+        mut file: OpenFile,
+    ) -> Result<(), ParquetSinkError> {
         if let Err(source) = file.writer.finish().await {
             file.writer.into_inner().abort().await;
             return Err(ParquetSinkError::Encode {
@@ -343,74 +513,87 @@ impl ParquetPartitionSink {
         }
         self.report_bytes(&mut file);
         let staged = file.writer.into_inner().into_staged(file.rows);
-        self.sink
-            .shared
+        manifest.items.push(StagedItem {
+            name: file.name.clone(),
+            staged: staged.staged_path().to_string(),
+            rows: staged.rows,
+            bytes: staged.bytes,
+        });
+        self.shared
             .staged
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(staged);
+            .insert(file.name, staged);
         Ok(())
-    }
-
-    async fn write_stream(
-        &self,
-        data: &mut SendableRecordBatchStream,
-        current: &mut Option<OpenFile>,
-    ) -> DfResult<u64> {
-        let max_rows = self
-            .sink
-            .shared
-            .options
-            .max_rows_per_file
-            .unwrap_or(u64::MAX);
-        let external = |e: ParquetSinkError| DataFusionError::External(Box::new(e));
-        let mut rows = 0u64;
-        while let Some(batch) = data.next().await.transpose()? {
-            let mut rest = batch;
-            while rest.num_rows() > 0 {
-                if current.is_none() {
-                    *current = Some(self.open().await.map_err(external)?);
-                }
-                let file = current.as_mut().expect("opened above");
-                let room = (max_rows - file.rows).min(rest.num_rows() as u64) as usize;
-                let part = rest.slice(0, room);
-                rest = rest.slice(room, rest.num_rows() - room);
-                self.write(file, &part).await.map_err(external)?;
-                rows += room as u64;
-                if file.rows >= max_rows {
-                    let full = current.take().expect("present");
-                    self.stage(full).await.map_err(external)?;
-                }
-            }
-        }
-        // A named single file exists even when the copy had no rows, with the schema in it.
-        if current.is_none() && self.sink.single_file().is_some() && self.partition.index == 0 {
-            *current = Some(self.open().await.map_err(external)?);
-        }
-        if let Some(file) = current.take() {
-            self.stage(file).await.map_err(external)?;
-        }
-        Ok(rows)
     }
 }
 
 #[async_trait]
-impl DataSink for ParquetPartitionSink {
-    fn schema(&self) -> &SchemaRef {
-        &self.schema
+impl PartitionWriter for ParquetPartitionWriter {
+    async fn write(&mut self, batch: RecordBatch) -> Result<Option<PartitionManifest>, SinkError> {
+        let sink = self.sink.clone();
+        let max_rows = sink.shared.options.max_rows_per_file.unwrap_or(u64::MAX);
+        let mut closed = false;
+        let mut rest = batch;
+        while rest.num_rows() > 0 {
+            let mut file = match self.current.take() {
+                Some(file) => file,
+                None => sink.open_file(&self.schema).await?,
+            };
+            let room = (max_rows - file.rows).min(rest.num_rows() as u64) as usize;
+            let part = rest.slice(0, room);
+            rest = rest.slice(room, rest.num_rows() - room);
+            if let Err(e) = sink.write_part(&mut file, &part).await {
+                file.writer.into_inner().abort().await;
+                return Err(e.into());
+            }
+            if file.rows >= max_rows {
+                sink.stage_file(&mut self.manifest, file).await?;
+                closed = true;
+            } else {
+                self.current = Some(file);
+            }
+        }
+        Ok(closed.then(|| self.manifest.clone()))
     }
 
-    async fn write_all(
-        &self,
-        mut data: SendableRecordBatchStream,
-        _context: &Arc<TaskContext>,
-    ) -> DfResult<u64> {
-        let mut current = None;
-        let result = self.write_stream(&mut data, &mut current).await;
-        if let Some(file) = current.take() {
-            // Failed part-way: the half-written file goes; staged ones wait for the copy's abort.
+    async fn finish(mut self: Box<Self>) -> Result<PartitionManifest, SinkError> {
+        let sink = self.sink.clone();
+        // A named single file exists even when the copy had no rows, with the schema in it.
+        if self.current.is_none() && sink.single_file().is_some() && self.partition.index == 0 {
+            self.current = Some(sink.open_file(&self.schema).await?);
+        }
+        if let Some(file) = self.current.take() {
+            sink.stage_file(&mut self.manifest, file).await?;
+        }
+        Ok(self.manifest)
+    }
+
+    async fn abort(mut self: Box<Self>) {
+        // The half-written file goes; staged ones are in the manifest, for the engine to keep
+        // or discard.
+        if let Some(file) = self.current.take() {
             file.writer.into_inner().abort().await;
         }
-        result
     }
+}
+
+impl From<ParquetSinkError> for SinkError {
+    fn from(e: ParquetSinkError) -> Self {
+        let transient = match &e {
+            ParquetSinkError::Store { source, .. } => store_error_is_transient(source),
+            ParquetSinkError::Encode { .. } => false,
+        };
+        SinkError::Connector {
+            kind: "Parquet",
+            transient,
+            source: Box::new(e),
+        }
+    }
+}
+
+/// object_store retries requests itself; an error that still reaches quiver is transient only
+/// when it is a plain I/O or HTTP failure, not a permission or a missing container.
+fn store_error_is_transient(e: &object_store::Error) -> bool {
+    matches!(e, object_store::Error::Generic { .. })
 }

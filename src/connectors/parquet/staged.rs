@@ -138,6 +138,12 @@ impl std::fmt::Debug for StagedFile {
 }
 
 impl StagedFile {
+    /// Where the file is staged now (the hidden name, or the final name of an upload not yet
+    /// completed).
+    pub fn staged_path(&self) -> &Path {
+        &self.target
+    }
+
     /// The URL the file is published under.
     pub fn url(&self) -> String {
         self.location.url_of(&self.final_path)

@@ -158,6 +158,12 @@ impl Location {
     /// Removes hidden temporary files whose names start with `prefix` from a local folder,
     /// including the partial files of writes that were cut off. Returns how many it removed.
     pub fn sweep_hidden(&self, prefix: &str) -> usize {
+        self.sweep_hidden_except(prefix, &[])
+    }
+
+    /// As [`Location::sweep_hidden`], keeping the files named in `keep` (paths as
+    /// [`Location::child`] gives them).
+    pub fn sweep_hidden_except(&self, prefix: &str, keep: &[String]) -> usize {
         let Some(root) = &self.local_root else {
             return 0;
         };
@@ -167,6 +173,10 @@ impl Location {
         entries
             .flatten()
             .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().to_string();
+                !keep.contains(&self.child(&name).to_string())
+            })
             .filter(|e| std::fs::remove_file(e.path()).is_ok())
             .count()
     }

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Partition, PartitionDescriptor, PartitionProgress, PartitionStream, ResumePosition,
-    ScanRequest, Source, SourceError,
+    ScanRequest, Source, SourceError, SourceSpec,
 };
 use crate::types::{ColumnType, ConnectorVersion, InterimType, Mapping, find_row, mapped_schema};
 
@@ -130,6 +130,24 @@ pub enum SyntheticError {
         /// What is allowed.
         expected: &'static str,
     },
+}
+
+/// Rebuilds a synthetic source from its spec (its [`SyntheticConfig`]).
+pub fn source_from_spec(
+    spec: &serde_json::Value,
+    _cleanup: crate::connectors::CleanupTracker,
+) -> Result<Arc<dyn Source>, SourceError> {
+    let config = SyntheticConfig::deserialize(spec).map_err(|source| SourceError::Spec {
+        system: SYSTEM.to_string(),
+        source,
+    })?;
+    Ok(Arc::new(SyntheticSource::new(config)?))
+}
+
+impl From<SyntheticError> for SourceError {
+    fn from(e: SyntheticError) -> Self {
+        SourceError::connector("Synthetic", false, e)
+    }
 }
 
 /// Configuration of a synthetic table.
@@ -284,6 +302,20 @@ impl SyntheticSource {
 impl Source for SyntheticSource {
     fn system(&self) -> &'static str {
         SYSTEM
+    }
+
+    fn spec(&self) -> Result<SourceSpec, SourceError> {
+        Ok(SourceSpec {
+            system: SYSTEM.to_string(),
+            spec: serde_json::to_value(&self.config).map_err(|source| SourceError::Spec {
+                system: SYSTEM.to_string(),
+                source,
+            })?,
+        })
+    }
+
+    fn resumable(&self) -> bool {
+        true
     }
 
     async fn schema(&self) -> Result<SchemaRef, SourceError> {

@@ -114,6 +114,12 @@ pub enum Fault {
         /// Fetches answered before the drop.
         after_fetches: usize,
     },
+    /// Like [`Fault::DropMidFetch`], but only once in the server's life: the first operation
+    /// that reaches `after_fetches` loses its connection; every later one is served in full.
+    DropOnceMidFetch {
+        /// Fetches answered before the drop.
+        after_fetches: usize,
+    },
     /// Every statement is accepted and then ends in ERROR_STATE with this message.
     ErrorState {
         /// `errorMessage`.
@@ -302,6 +308,8 @@ struct Shared {
     config: ServerConfig,
     state: Mutex<State>,
     next_id: AtomicU64,
+    /// Set once [`Fault::DropOnceMidFetch`] has dropped its connection.
+    dropped_once: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -358,6 +366,7 @@ impl Hs2Server {
             config,
             state: Mutex::new(State::default()),
             next_id: AtomicU64::new(1),
+            dropped_once: std::sync::atomic::AtomicBool::new(false),
         });
         let accept_shared = shared.clone();
         let accept = async move {
@@ -1162,6 +1171,12 @@ fn fetch(shared: &Shared, req: TFetchResultsReq) -> Option<TFetchResultsResp> {
     }
     if let Fault::DropMidFetch { after_fetches } = shared.config.fault
         && op.data_fetches >= after_fetches
+    {
+        return None;
+    }
+    if let Fault::DropOnceMidFetch { after_fetches } = shared.config.fault
+        && op.data_fetches >= after_fetches
+        && !shared.dropped_once.swap(true, Ordering::SeqCst)
     {
         return None;
     }

@@ -14,7 +14,6 @@ use tokio::time::Instant;
 
 use super::*;
 use crate::connectors::cleanup::CleanupTracker;
-use crate::types::Secret;
 use crate::connectors::hive::decode::ColumnKind;
 use crate::connectors::hive::options::{Credentials, TransportMode};
 use crate::connectors::hive::tcli::{
@@ -24,6 +23,7 @@ use crate::connectors::hive::tcli::{
     TPrimitiveTypeEntry, TRowSet, TStatus, TTypeDesc, TTypeEntry, TTypeId, TypedColumn,
 };
 use crate::connectors::hive::transport::test_util::{options, read_raw_message};
+use crate::types::Secret;
 
 /// What the fake does.
 #[derive(Clone)]
@@ -422,7 +422,9 @@ async fn impala_end_of_data_and_still_executing() {
         ..Script::default()
     })
     .await;
-    let mut session = Session::open(&opts(port, Flavor::Impala), &CleanupTracker::new()).await.unwrap();
+    let mut session = Session::open(&opts(port, Flavor::Impala), &CleanupTracker::new())
+        .await
+        .unwrap();
     assert_eq!(session.protocol(), TProtocolVersion::V6);
     let mut op = session.execute("SELECT id FROM t").await.unwrap();
     // STILL_EXECUTING without rows is asked again; then the rows.
@@ -452,7 +454,9 @@ async fn error_state_surfaces_the_server_message_and_closes_the_operation() {
         ..Script::default()
     })
     .await;
-    let mut session = Session::open(&opts(port, Flavor::Impala), &CleanupTracker::new()).await.unwrap();
+    let mut session = Session::open(&opts(port, Flavor::Impala), &CleanupTracker::new())
+        .await
+        .unwrap();
     let e = session
         .execute("SELECT * FROM bad_table")
         .await
@@ -511,7 +515,9 @@ async fn open_session_error_status_names_the_server() {
 #[tokio::test]
 async fn dropping_a_session_cancels_and_closes_everything() {
     let (port, log) = fake(Script::default()).await;
-    let mut session = Session::open(&opts(port, Flavor::Spark), &CleanupTracker::new()).await.unwrap();
+    let mut session = Session::open(&opts(port, Flavor::Spark), &CleanupTracker::new())
+        .await
+        .unwrap();
     let mut op = session.execute("SELECT id FROM t").await.unwrap();
     assert!(fetch_ids(&mut session, &mut op, 10).await.is_some());
     drop(op);
@@ -530,7 +536,9 @@ async fn dropping_a_session_mid_fetch_still_cleans_up() {
         ..Script::default()
     })
     .await;
-    let mut session = Session::open(&opts(port, Flavor::Spark), &CleanupTracker::new()).await.unwrap();
+    let mut session = Session::open(&opts(port, Flavor::Spark), &CleanupTracker::new())
+        .await
+        .unwrap();
     let mut op = session.execute("SELECT id FROM t").await.unwrap();
     // The copy stream is dropped while FetchResults is in flight.
     let fetch = tokio::time::timeout(
@@ -557,7 +565,9 @@ async fn dropping_a_session_mid_fetch_still_cleans_up() {
 #[tokio::test]
 async fn a_dropped_operation_is_closed_before_the_next_statement() {
     let (port, log) = fake(Script::default()).await;
-    let mut session = Session::open(&opts(port, Flavor::Spark), &CleanupTracker::new()).await.unwrap();
+    let mut session = Session::open(&opts(port, Flavor::Spark), &CleanupTracker::new())
+        .await
+        .unwrap();
     let op = session.execute("SELECT 1").await.unwrap();
     drop(op);
     let op = session.execute("SELECT 2").await.unwrap();
@@ -584,7 +594,10 @@ fn dropping_outside_a_runtime_does_not_panic() {
         .unwrap();
     let (port, _log) = server.block_on(fake(Script::default()));
     let session = rt
-        .block_on(Session::open(&opts(port, Flavor::Spark), &CleanupTracker::new()))
+        .block_on(Session::open(
+            &opts(port, Flavor::Spark),
+            &CleanupTracker::new(),
+        ))
         .unwrap();
     drop(rt);
     // No runtime here: the drop only warns.

@@ -54,7 +54,7 @@ use super::HiveError;
 use super::tcli::{HiveStruct, TStatus, ThriftContext, slice_protocol};
 
 /// What a column is decoded into: the Arrow type, and with it the payload carriers accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ColumnKind {
     /// `Boolean`, from `boolVal`.
     Boolean,

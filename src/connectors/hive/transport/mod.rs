@@ -179,6 +179,28 @@ pub enum TransportError {
 }
 
 impl TransportError {
+    /// Whether a new connection may succeed where this one failed: a refused or reset
+    /// connection, a timeout, a lost connection, an HTTP 429 or 5xx. Bad settings, rejected
+    /// credentials or certificates, and protocol violations are permanent.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            TransportError::Connect { .. }
+            | TransportError::Timeout { .. }
+            | TransportError::Io { .. }
+            | TransportError::Broken { .. } => true,
+            TransportError::Http { source, .. } => {
+                source.is_timeout() || source.is_connect() || source.is_request()
+            }
+            TransportError::HttpStatus { status, .. } => {
+                status.as_u16() == 429 || status.is_server_error()
+            }
+            TransportError::Tls { .. }
+            | TransportError::Config { .. }
+            | TransportError::Auth { .. }
+            | TransportError::Protocol { .. } => false,
+        }
+    }
+
     pub(crate) fn protocol(address: &str, what: &'static str, source: HiveError) -> Self {
         TransportError::Protocol {
             address: address.to_owned(),

@@ -6,12 +6,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::*;
-use crate::types::Secret;
 use crate::connectors::hive::options::Credentials;
 use crate::connectors::hive::transport::test_util::{
     frame, many_items_message, message, options, read_frame, read_raw_message,
 };
 use crate::connectors::hive::transport::{Transport, TransportError};
+use crate::types::Secret;
 
 async fn listener() -> (TcpListener, u16) {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -6,10 +6,10 @@ use base64::Engine;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use crate::types::Secret;
 use crate::connectors::hive::options::{Credentials, TransportMode};
 use crate::connectors::hive::transport::test_util::{message, options};
 use crate::connectors::hive::transport::{Transport, TransportError};
+use crate::types::Secret;
 
 /// One request as received.
 #[derive(Debug, Clone)]
