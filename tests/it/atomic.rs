@@ -115,7 +115,7 @@ fn a_killed_copy_leaves_no_file_a_reader_would_take() {
     assert!(!files.is_empty());
     for name in &files {
         assert!(
-            name.starts_with(".quiver-tmp-"),
+            name.starts_with(".quiver-tmp-") || name.starts_with(".quiver-checkpoint-"),
             "visible file after a kill: {name}"
         );
     }
