@@ -4,6 +4,7 @@
 //! dataset types: adding a connector adds one arm to each match it takes part in. Everything
 //! here happens after `config::load` validated the JSON, and before any data moves.
 
+pub mod catalog;
 pub mod hive;
 pub mod sink;
 pub mod source;
