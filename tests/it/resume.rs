@@ -88,7 +88,9 @@ fn digest(data: &Path) -> Digest {
                 // Arrow's row format: one comparable byte string per value, nulls included.
                 let converter =
                     RowConverter::new(vec![SortField::new(column.data_type().clone())]).unwrap();
-                let encoded = converter.convert_columns(&[column.clone()]).unwrap();
+                let encoded = converter
+                    .convert_columns(std::slice::from_ref(column))
+                    .unwrap();
                 for row in encoded.iter() {
                     let mut h = std::collections::hash_map::DefaultHasher::new();
                     row.as_ref().hash(&mut h);
