@@ -56,6 +56,9 @@ pub struct SourceEntry {
     pub system: &'static str,
     /// Rebuilds the source from its spec; `None` for a source that has no spec.
     pub from_spec: Option<FromSpec>,
+    /// Whether quiver reads this source in this version. A recognised source that is not
+    /// readable yet passes the factory's checks, and its `build` says why it cannot read.
+    pub readable: bool,
     /// Whether the source runs a query (`source.query`, `--query`) itself; otherwise the
     /// query runs in DataFusion over the dataset's name.
     pub runs_query: bool,

@@ -4,12 +4,14 @@
 //! `DataSink` impls) names its planning types.
 //!
 //! ```text
+//!  catalog quiver.factory (lazy, cached) ── SourceTable per dataset
 //!  SourceTable (TableProvider) ── scan ──▶ SourceScanExec (one partition per source partition)
 //!                                              │  optional SQL transform over the table
 //!                                              ▼
 //!  copy plan:  UnionExec[ DataSinkExec(sink 0, PartitionSliceExec 0), …, DataSinkExec(sink n, …) ]
 //! ```
 
+pub mod catalog;
 pub mod checkpoint;
 pub mod cleanup;
 pub mod copy;
@@ -25,6 +27,7 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::{Deserialize, Serialize};
 
+pub use catalog::{CATALOG, ResolveError, SCHEMA, SourceTables, TableResolver};
 pub use cleanup::{CLEANUP_TIMEOUT, cleanup_tracker, wait_for_cleanups};
 pub use copy::{
     CheckpointSpec, CopyJob, CopyPlan, CopyProgress, CopyReport, PartitionReport, RetryPolicy,
@@ -66,21 +69,38 @@ impl Default for EngineOptions {
 }
 
 impl EngineOptions {
-    /// A DataFusion session for these options.
+    /// A DataFusion session for these options, whose default catalog and schema are
+    /// [`CATALOG`]`.`[`SCHEMA`] with no datasets in it (tables registered in the session go
+    /// there).
     ///
-    /// Round-robin repartitioning is off: a plan that only projects and filters keeps one
-    /// output partition per source partition, which lets each be committed on its own.
+    /// The session's config carries `batch_size` and `target_partitions`
+    /// (`max_parallel_partitions`), and these options as an extension for the channel
+    /// capacity: [`SourceTable`] reads all three from the session that plans it. Round-robin
+    /// repartitioning is off: a plan that only projects and filters keeps one output partition
+    /// per source partition, which lets each be committed on its own.
     pub fn session(&self) -> SessionContext {
+        self.catalog_session(Arc::new(SourceTables::empty()))
+    }
+
+    /// A session like [`EngineOptions::session`] whose schema [`CATALOG`]`.`[`SCHEMA`] serves
+    /// `tables`. No table is resolved until a query uses it; share `tables` between sessions
+    /// to fetch each table's schema once for all of them.
+    pub fn catalog_session(&self, tables: Arc<SourceTables>) -> SessionContext {
         let config = SessionConfig::new()
             .with_batch_size(self.batch_size.max(1))
             .with_target_partitions(self.max_parallel_partitions.max(1))
             .with_round_robin_repartition(false)
-            .with_information_schema(true);
+            .with_information_schema(true)
+            .with_default_catalog_and_schema(CATALOG, SCHEMA)
+            .with_create_default_catalog_and_schema(false)
+            .with_extension(Arc::new(self.clone()));
         let state = SessionStateBuilder::new()
             .with_config(config)
             .with_default_features()
             .build();
-        SessionContext::new_with_state(state)
+        let ctx = SessionContext::new_with_state(state);
+        ctx.register_catalog(CATALOG, Arc::new(catalog::QuiverCatalog::new(tables)));
+        ctx
     }
 }
 
@@ -147,7 +167,7 @@ pub async fn session_with_source(
     options: &EngineOptions,
 ) -> Result<SessionContext, EngineError> {
     let ctx = options.session();
-    let provider = SourceTable::try_new(source, options.clone()).await?;
+    let provider = SourceTable::try_new(source).await?;
     ctx.register_table(table, Arc::new(provider))
         .map_err(|e| EngineError::datafusion(format!("registering table '{table}'"), e))?;
     Ok(ctx)

@@ -2,8 +2,12 @@
 //!
 //! Projection and limit always go into the source's [`ScanRequest`]. Filters go in when they
 //! translate to a [`Predicate`] and the source says it can apply them; DataFusion keeps every
-//! filter the source applies only inexactly. The table holds configuration only, so it can be
-//! planned many times, concurrently.
+//! filter the source applies only inexactly.
+//!
+//! The table holds the source and its schema only, so it can be planned many times,
+//! concurrently, by different sessions. Each scan takes its tuning from the session that plans
+//! it: `batch_size` and `target_partitions` from the session's config, and the channel capacity
+//! from the [`EngineOptions`] config extension ([`DEFAULT_CHANNEL_CAPACITY`] without one).
 
 use std::sync::Arc;
 
@@ -16,8 +20,8 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 
-use super::EngineOptions;
 use super::scan::SourceScanExec;
+use super::{DEFAULT_CHANNEL_CAPACITY, EngineOptions};
 use crate::connectors::{
     CompareOp, FilterSupport, Literal, Predicate, ScanRequest, Source, SourceError,
 };
@@ -27,21 +31,13 @@ use crate::connectors::{
 pub struct SourceTable {
     source: Arc<dyn Source>,
     schema: SchemaRef,
-    options: EngineOptions,
 }
 
 impl SourceTable {
     /// Asks the source for its schema (which may contact the server) and wraps it.
-    pub async fn try_new(
-        source: Arc<dyn Source>,
-        options: EngineOptions,
-    ) -> Result<Self, SourceError> {
+    pub async fn try_new(source: Arc<dyn Source>) -> Result<Self, SourceError> {
         let schema = source.schema().await?;
-        Ok(SourceTable {
-            source,
-            schema,
-            options,
-        })
+        Ok(SourceTable { source, schema })
     }
 
     /// The wrapped source.
@@ -78,7 +74,7 @@ impl TableProvider for SourceTable {
 
     async fn scan(
         &self,
-        _state: &dyn Session,
+        state: &dyn Session,
         projection: Option<&Vec<usize>>,
         filters: &[Expr],
         limit: Option<usize>,
@@ -88,13 +84,17 @@ impl TableProvider for SourceTable {
             .filter_map(to_predicate)
             .filter(|p| self.source.filter_support(p) != FilterSupport::Unsupported)
             .collect();
+        let config = state.config();
         let request = ScanRequest {
             projection: projection.cloned(),
             filters,
             limit,
-            batch_size: self.options.batch_size,
-            target_partitions: self.options.max_parallel_partitions,
+            batch_size: config.batch_size().max(1),
+            target_partitions: config.target_partitions().max(1),
         };
+        let channel_capacity = config
+            .get_extension::<EngineOptions>()
+            .map_or(DEFAULT_CHANNEL_CAPACITY, |o| o.channel_capacity);
         let partitions = self
             .source
             .plan(&request)
@@ -105,7 +105,7 @@ impl TableProvider for SourceTable {
             &self.schema,
             request,
             partitions,
-            self.options.channel_capacity,
+            channel_capacity,
         )
         .map_err(|e| DataFusionError::External(Box::new(e)))?;
         Ok(Arc::new(exec))
@@ -195,6 +195,54 @@ fn literal(expr: &Expr) -> Option<Literal> {
 mod tests {
     use super::*;
     use datafusion::logical_expr::{col, lit};
+
+    #[tokio::test]
+    async fn scans_take_their_tuning_from_the_session() {
+        use crate::connectors::synthetic::{Profile, SyntheticConfig, SyntheticSource};
+        use crate::engine::DEFAULT_CHANNEL_CAPACITY;
+
+        let source = SyntheticSource::new(SyntheticConfig {
+            rows: 100,
+            partitions: 2,
+            seed: 1,
+            profile: Profile::HiveBench,
+        })
+        .unwrap();
+        let table = SourceTable::try_new(Arc::new(source)).await.unwrap();
+        let options = EngineOptions {
+            batch_size: 123,
+            channel_capacity: 5,
+            max_parallel_partitions: 3,
+        };
+        let plan = table
+            .scan(&options.session().state(), Some(&vec![0]), &[], Some(7))
+            .await
+            .unwrap();
+        let text = format!("{plan:?}");
+        for wanted in [
+            "batch_size: 123",
+            "target_partitions: 3",
+            "channel_capacity: 5",
+            "limit: Some(7)",
+        ] {
+            assert!(text.contains(wanted), "{wanted} in {text}");
+        }
+        // A session without quiver's extension gets the default capacity.
+        let bare = datafusion::prelude::SessionContext::new();
+        let plan = table.scan(&bare.state(), None, &[], None).await.unwrap();
+        let text = format!("{plan:?}");
+        assert!(
+            text.contains(&format!("channel_capacity: {DEFAULT_CHANNEL_CAPACITY}")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "batch_size: {}",
+                bare.state().config().batch_size()
+            )),
+            "{text}"
+        );
+    }
 
     #[test]
     fn comparisons_translate_either_way_round() {

@@ -5,6 +5,7 @@
 //! [`source`] and [`sink`] then build sources and sinks through the connectors' registries;
 //! adding a connector changes nothing here.
 
+pub mod catalog;
 pub mod sink;
 pub mod source;
 

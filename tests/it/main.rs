@@ -3,6 +3,7 @@
 mod atomic;
 mod azurite;
 mod backpressure;
+mod catalog;
 mod cli;
 mod config;
 mod copy_parquet;

@@ -34,7 +34,7 @@ async fn explain_analyze_shows_per_partition_rows_and_bytes() {
         .unwrap_or_else(|| panic!("no scan in\n{text}"));
     for partition in 0..4 {
         assert!(
-            scan_line.contains(&format!("output_rows{{partition={partition}}}=2500")),
+            scan_line.contains(&format!("output_rows{{partition={partition}}}=2.50 K")),
             "partition {partition} in {scan_line}"
         );
         assert!(

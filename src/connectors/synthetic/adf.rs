@@ -37,6 +37,7 @@ pub const SOURCE: SourceEntry = SourceEntry {
     dataset_type: "QuiverSyntheticTable",
     system: SYSTEM,
     from_spec: Some(super::source_from_spec),
+    readable: true,
     runs_query: false,
     check: check_source,
     build,

@@ -17,7 +17,7 @@ pub mod type_map;
 
 use std::sync::Arc;
 
-use arrow::array::RecordBatch;
+use arrow::array::{RecordBatch, RecordBatchOptions};
 use arrow::datatypes::SchemaRef;
 use arrow::error::ArrowError;
 use async_trait::async_trait;
@@ -280,9 +280,14 @@ impl SyntheticSource {
                         source,
                     })?,
             );
-        RecordBatch::try_new(schema, arrays).map_err(|source| SyntheticError::Build {
-            column: "<batch>",
-            source,
+        // The row count keeps the rows of a projection with no columns (`count(*)`).
+        let options = RecordBatchOptions::new()
+            .with_row_count(Some(rows.end.saturating_sub(rows.start) as usize));
+        RecordBatch::try_new_with_options(schema, arrays, &options).map_err(|source| {
+            SyntheticError::Build {
+                column: "<batch>",
+                source,
+            }
         })
     }
 
@@ -419,6 +424,12 @@ mod tests {
             }
         }
         assert_eq!(ids, (0..1003).collect::<Vec<i64>>());
+    }
+
+    #[test]
+    fn an_empty_projection_keeps_the_row_count() {
+        let batch = source(10, 1).generate(Some(&[]), 3..10).unwrap();
+        assert_eq!((batch.num_rows(), batch.num_columns()), (7, 0));
     }
 
     #[tokio::test]

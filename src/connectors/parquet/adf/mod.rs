@@ -37,6 +37,7 @@ pub const SOURCE: SourceEntry = SourceEntry {
     dataset_type: "Parquet",
     system: "Parquet",
     from_spec: None,
+    readable: false,
     runs_query: false,
     check: check_source,
     build: not_readable,
