@@ -175,11 +175,18 @@ async fn copy_to_azurite_reads_back_equal() {
 
     let store = blob_store(azurite.port, container);
     let prefix = object_store::path::Path::from("exports/all_types");
-    let objects: Vec<_> = store.list(Some(&prefix)).try_collect().await.unwrap();
+    let mut objects: Vec<_> = store.list(Some(&prefix)).try_collect().await.unwrap();
+    // The commit marker comes last and lists what the copy published; the checkpoint is gone.
+    let marker = prefix.clone().join("_SUCCESS");
+    let success: serde_json::Value =
+        serde_json::from_slice(&store.get(&marker).await.unwrap().bytes().await.unwrap()).unwrap();
+    objects.retain(|o| o.location != marker);
     assert_eq!(
         objects.len(),
         run["filesWritten"].as_u64().unwrap() as usize
     );
+    assert_eq!(success["rows"], 30_000);
+    assert_eq!(success["files"].as_array().unwrap().len(), objects.len());
     assert_eq!(
         objects.iter().map(|o| o.size).sum::<u64>(),
         run["dataWritten"].as_u64().unwrap()
@@ -219,7 +226,11 @@ async fn a_failed_blob_copy_leaves_no_blob() {
     let output = quiver().arg("copy").arg(&factory).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("Parquet sink"), "{stderr}");
+    // The first write into the missing container (the copy's checkpoint) fails, naming it.
+    assert!(
+        stderr.contains("/missing/") && stderr.contains("failed"),
+        "{stderr}"
+    );
     assert!(!stderr.contains(KEY));
     create_container(azurite.port, "missing").await;
     let store = blob_store(azurite.port, "missing");
