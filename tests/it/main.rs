@@ -5,6 +5,7 @@ mod azurite;
 mod backpressure;
 mod catalog;
 mod cli;
+mod commit;
 mod config;
 mod copy_parquet;
 mod hive_cli;
