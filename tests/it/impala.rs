@@ -295,31 +295,8 @@ async fn row_based_results_below_v6_and_a_hesitant_server_give_the_same_rows() {
 /// Copies the server's table to a fresh folder; returns the error text and the folder's
 /// files (hidden ones included).
 async fn copy_to_parquet(src: HiveSource, name: &str) -> (Result<(), String>, Vec<String>) {
-    let dir = unique_dir(name);
-    let job = CopyJob {
-        source: Arc::new(src),
-        table: "t".into(),
-        query: None,
-        sink: Arc::new(ParquetCopySink::new(
-            Location::local_folder(&dir).unwrap(),
-            ParquetSinkOptions {
-                max_rows_per_file: Some(100),
-                ..Default::default()
-            },
-            name,
-        )),
-        options: EngineOptions {
-            batch_size: 50,
-            ..Default::default()
-        },
-        retry: Default::default(),
-        checkpoint: None,
-    };
-    let result = match CopyPlan::build(job).await {
-        Ok(plan) => plan.run().await.map(|_| ()).map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
-    (result, all_files(&dir))
+    let (result, dir) = copy_with_retry(src, name, RetryPolicy::default(), 100).await;
+    (result.map(drop).map_err(|e| e.to_string()), all_files(&dir))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -659,11 +636,13 @@ async fn a_table_name_impala_cannot_quote_is_refused_before_anything_is_sent() {
     assert!(server.statements().is_empty(), "{:?}", server.statements());
 }
 
-/// Copies `src` with `retry` into a fresh folder; returns the copy's outcome and the folder.
+/// Copies `src` with `retry` into a fresh folder, files of at most `max_rows_per_file` rows;
+/// returns the copy's outcome and the folder.
 async fn copy_with_retry(
     src: HiveSource,
     name: &str,
     retry: RetryPolicy,
+    max_rows_per_file: u64,
 ) -> (Result<CopyReport, EngineError>, std::path::PathBuf) {
     let dir = unique_dir(name);
     let job = CopyJob {
@@ -673,7 +652,7 @@ async fn copy_with_retry(
         sink: Arc::new(ParquetCopySink::new(
             Location::local_folder(&dir).unwrap(),
             ParquetSinkOptions {
-                max_rows_per_file: Some(300),
+                max_rows_per_file: Some(max_rows_per_file),
                 ..Default::default()
             },
             name,
@@ -707,6 +686,7 @@ async fn a_connection_dropped_once_mid_partition_is_retried_and_the_copy_is_exac
         source(connect(&server, false, false), ConnectorVersion::V2),
         "retry-once",
         retry,
+        300,
     )
     .await;
     let report = result.expect("the retried copy succeeds");
@@ -771,6 +751,7 @@ async fn a_permanent_error_is_not_retried() {
         source(connect(&server, false, false), ConnectorVersion::V2),
         "retry-permanent",
         retry,
+        300,
     )
     .await;
     let e = result.unwrap_err().to_string();
