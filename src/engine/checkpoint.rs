@@ -225,11 +225,6 @@ pub fn plan_hash(text: &str) -> String {
     out
 }
 
-/// `value` with every secret left out (see [`crate::types::redact_json`]).
-pub fn without_secrets(value: &serde_json::Value) -> serde_json::Value {
-    crate::types::redact_json(value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,7 +242,7 @@ mod tests {
         let spec = json!({"connect": {"credentials": {"username": "u",
             "password": {"type": "SecureString", "value": "hunter2"}}},
             "list": [{"type": "SecureString", "value": "x"}]});
-        let clean = without_secrets(&spec).to_string();
+        let clean = crate::types::redact_json(&spec).to_string();
         assert!(!clean.contains("hunter2"), "{clean}");
         assert!(clean.contains("\"username\":\"u\""), "{clean}");
         let other = json!({"connect": {"credentials": {"username": "u",
@@ -255,7 +250,7 @@ mod tests {
             "list": [{"type": "SecureString", "value": "y"}]});
         assert_eq!(
             plan_hash(&clean),
-            plan_hash(&without_secrets(&other).to_string())
+            plan_hash(&crate::types::redact_json(&other).to_string())
         );
     }
 

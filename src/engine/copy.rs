@@ -39,7 +39,7 @@ use tokio::task::JoinSet;
 
 use super::checkpoint::{
     CHECKPOINT_VERSION, Checkpoint, CheckpointError, CheckpointStore, PartitionCheckpoint,
-    PartitionState, plan_hash, without_secrets,
+    PartitionState, plan_hash,
 };
 use super::scan::{ScanRuns, SourceScanExec};
 use super::sink::{CopyState, StateError, WriterSink};
@@ -338,11 +338,6 @@ impl CopyPlan {
         displayable(self.plan.as_ref()).indent(false).to_string()
     }
 
-    /// The physical plan with each operator's metrics, as `EXPLAIN ANALYZE` prints them.
-    pub fn display_with_metrics(&self) -> String {
-        displayable(self.plan.as_ref()).indent(true).to_string()
-    }
-
     /// Counters to watch while the copy runs.
     pub fn progress(&self) -> CopyProgress {
         CopyProgress {
@@ -463,7 +458,7 @@ impl CopyPlan {
                         let delay = self.retry.backoff(attempts[i]);
                         tracing::warn!(partition = i, attempt = attempts[i], ?delay, error = %e, "retrying a partition after a transient error");
                         if let Err(e) = self.state.prepare_restart(i, true).await {
-                            break Err(state_error(e));
+                            break Err(e.into());
                         }
                         // Retried partitions go first: they hold staged output already.
                         pending.push((i, delay));
@@ -517,10 +512,12 @@ impl CopyPlan {
     }
 }
 
-fn state_error(e: StateError) -> EngineError {
-    match e {
-        StateError::Sink(e) => EngineError::Sink(e),
-        StateError::Checkpoint(e) => EngineError::Checkpoint(e),
+impl From<StateError> for EngineError {
+    fn from(e: StateError) -> Self {
+        match e {
+            StateError::Sink(e) => EngineError::Sink(e),
+            StateError::Checkpoint(e) => EngineError::Checkpoint(e),
+        }
     }
 }
 
@@ -543,7 +540,7 @@ async fn adopt(state: &CopyState, count: usize) -> Result<usize, EngineError> {
             // Some staged item is gone: nothing of this partition can be trusted.
             state.forget(i).await;
         }
-        let point = state.prepare_restart(i, false).await.map_err(state_error)?;
+        let point = state.prepare_restart(i, false).await?;
         if point.rows > 0 {
             kept += 1;
         }
@@ -561,7 +558,7 @@ fn plan_identity(
     let identity = serde_json::json!({
         "factory": job.checkpoint.as_ref().map(|c| &c.factory),
         "activity": job.checkpoint.as_ref().map(|c| &c.activity),
-        "source": {"system": spec.system, "spec": without_secrets(&spec.spec)},
+        "source": {"system": spec.system, "spec": crate::types::redact_json(&spec.spec)},
         "partitions": scan.map(|s| s.partitions()),
         "projection": scan.map(|s| &s.request().projection),
         "limit": scan.map(|s| s.request().limit),

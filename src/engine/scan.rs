@@ -266,8 +266,9 @@ impl ExecutionPlan for SourceScanExec {
 
     fn metrics(&self) -> Option<MetricsSet> {
         let mut set = MetricsSet::new();
+        let retries = self.runs.retries();
         for (i, progress) in self.runs.progress().into_iter().enumerate() {
-            let retries = self.runs.retries().get(i).copied().unwrap_or_default();
+            let retries = retries.get(i).copied().unwrap_or_default();
             let count = |n: u64| {
                 let c = Count::new();
                 c.add(n as usize);
@@ -327,11 +328,11 @@ impl ExecutionPlan for SourceScanExec {
         run.started = true;
         let progress = run.progress.clone();
         progress.add_resumed_rows(resume.rows);
+        // Rows of the partition before the position it reopens at.
+        let start_rows = resume.rows.saturating_sub(resume.skip);
         run.positions.clear();
-        run.positions.push_back((
-            resume.rows - resume.skip.min(resume.rows),
-            resume.position.clone(),
-        ));
+        run.positions
+            .push_back((start_rows, resume.position.clone()));
         drop(run);
 
         let mut opened = part.clone();
@@ -347,7 +348,7 @@ impl ExecutionPlan for SourceScanExec {
         let resumable = self.source.resumable();
         builder.spawn(async move {
             let mut skip = resume.skip;
-            let mut rows = resume.rows - resume.skip.min(resume.rows);
+            let mut rows = start_rows;
             while let Some(item) = stream.next().await {
                 let failed = item.is_err();
                 let item = match item {

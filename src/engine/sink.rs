@@ -186,11 +186,7 @@ impl CopyState {
                 if !manifest.items.is_empty() {
                     self.sink.discard(std::slice::from_ref(&manifest)).await?;
                 }
-                let mut checkpoint = self.checkpoint.lock().await;
-                if let Some(p) = checkpoint.partitions.get_mut(partition) {
-                    p.manifest = PartitionManifest::empty(partition);
-                    p.resume = None;
-                }
+                self.forget(partition).await;
                 ResumePoint::default()
             }
         };
