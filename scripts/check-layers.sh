@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks that imports in src/ run one way between quiver's layers:
 #
-#   types → config → connectors → engine → plan / serve / cli (and bench)
+#   types → config → connectors → engine → plan → run → serve / cli (and bench)
 #
 # * src/types imports none of config, connectors, engine, plan, cli, bench, serve;
 # * src/config imports none of connectors, engine, plan, cli, bench, serve;
@@ -9,7 +9,8 @@
 # * a file in src/connectors/<system>/ imports no other system's folder
 #   (connectors::<system2>), except connectors::store; the files directly in src/connectors/
 #   (mod.rs, registry.rs, the contracts) are exempt;
-# * src/engine imports none of plan, cli, bench, serve.
+# * src/engine imports none of plan, run, cli, bench, serve;
+# * src/plan imports none of run, cli, bench, serve; src/run imports none of cli, serve.
 #
 # It reads `crate::…` paths (in `use` and anywhere else, `{…}` groups included) and
 # `super::…` paths (resolved against the file's module and any inline `mod x { … }`), with
@@ -23,12 +24,14 @@ import os
 import re
 import sys
 
-LAYERS = {"types", "config", "connectors", "engine", "plan", "cli", "bench", "serve"}
+LAYERS = {"types", "config", "connectors", "engine", "plan", "run", "cli", "bench", "serve"}
 FORBIDDEN = {
-    "types": {"config", "connectors", "engine", "plan", "cli", "bench", "serve"},
-    "config": {"connectors", "engine", "plan", "cli", "bench", "serve"},
-    "connectors": {"engine", "plan", "cli", "bench", "serve"},
-    "engine": {"plan", "cli", "bench", "serve"},
+    "types": {"config", "connectors", "engine", "plan", "run", "cli", "bench", "serve"},
+    "config": {"connectors", "engine", "plan", "run", "cli", "bench", "serve"},
+    "connectors": {"engine", "plan", "run", "cli", "bench", "serve"},
+    "engine": {"plan", "run", "cli", "bench", "serve"},
+    "plan": {"run", "cli", "bench", "serve"},
+    "run": {"cli", "serve"},
 }
 SHARED_SYSTEMS = {"store"}
 SRC = "src"

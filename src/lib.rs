@@ -4,9 +4,13 @@
 //! # Data flow
 //!
 //! ```text
-//!  factory JSON ──plan::load──▶ Factory (config reads it generically, the connectors'
-//!                                  │ registries check it: all before any I/O)
-//!                                  │ plan::copy_activities (through the registries)
+//!  factory JSON ──plan::load──▶ Factory (config reads it generically and parses every
+//!                                  │ expression; the connectors' registries check what is
+//!                                  │ literal: all before any I/O)
+//!                                  │ run: activities as dependsOn allow; ForEach, If, variables
+//!                                  │ Factory::instantiate: one activity evaluated in its scope,
+//!                                  │   datasets / linked services bound to their parameters
+//!                                  │ plan::copy_instance (through the registries)
 //!                                  ▼
 //!   ┌──────────── Source (config only) ─────────────┐
 //!   │ plan() ─▶ Partition 0 … n   (plain data)       │
@@ -37,13 +41,15 @@
 //!
 //! * [`types`]: ADF interim types, field metadata, connector type tables, [`types::Secret`].
 //! * [`config`]: Azure Data Factory JSON in general: files, JSONPath errors, secrets,
-//!   references, pipelines and activities. It knows no connector.
+//!   references, parameters, the expression language, pipelines and activities, and the
+//!   instantiation of an activity for one run. It knows no connector.
 //! * [`connectors`]: the source and sink contracts, and one folder per system (its ADF
 //!   properties, type table, reader and/or writer), with one registry per kind.
 //! * [`engine`]: all DataFusion glue: tables and the factory catalog, scans, copy plans with
 //!   retries and checkpoints, queries, and the tracker of server-side cleanup.
 //! * [`plan`]: loads and checks a factory (config's reading, then every connector's checks
 //!   through the registries), and turns its activities into runnable sources and sinks.
+//! * [`run`]: whole pipeline runs: dependencies, control activities, ADF's activity-run list.
 //! * [`bench`]: source throughput measurement, shared by `quiver bench` and `benches/`.
 //! * [`cli`]: the `quiver` command line, one file per subcommand.
 
@@ -55,4 +61,5 @@ pub mod config;
 pub mod connectors;
 pub mod engine;
 pub mod plan;
+pub mod run;
 pub mod types;

@@ -1,17 +1,17 @@
-//! `quiver copy FACTORY [--pipeline P] [--activity A] [--json]`
+//! `quiver copy FACTORY [--pipeline P] [--activity A] [--param NAME=VALUE ...] [--json]`
 //!
 //! Runs the Copy activities of a pipeline in the order they are listed (or the one named by
-//! `--activity`). Each reads its input dataset, applies the source's query, and writes its
+//! `--activity`), with their expressions evaluated for the given pipeline parameters (a whole
+//! pipeline, with ForEach and dependencies, runs with `quiver run`). Each reads its input dataset, applies the source's query, and writes its
 //! output dataset, committing only when every partition succeeded. On a terminal a progress
 //! line shows rows, bytes and rate on stderr. `--json` prints, per activity, one line of
 //! ADF's Copy activity run output on stdout.
 
 use clap::Args;
-use serde_json::json;
 
 use super::progress::CopyBar;
-use super::{CliError, EngineArgs, ExitStatus, FactoryArg, ctrl_c, output};
-use crate::engine::{CopyPlan, CopyReport};
+use super::{CliError, EngineArgs, ExitStatus, FactoryArg, ParamArgs, ctrl_c, output};
+use crate::engine::CopyPlan;
 use crate::plan::CopyActivityPlan;
 
 /// Arguments of `quiver copy`.
@@ -25,6 +25,8 @@ pub struct CopyArgs {
     /// Run only this Copy activity.
     #[arg(long)]
     activity: Option<String>,
+    #[command(flatten)]
+    params: ParamArgs,
     /// Print ADF's run output as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -44,12 +46,14 @@ pub struct CopyArgs {
 
 /// Runs `quiver copy`.
 pub async fn run(args: CopyArgs) -> Result<ExitStatus, CliError> {
+    let params = args.params.values()?;
     let factory = crate::plan::load(&args.factory.factory)?;
-    let plans = crate::plan::copy_activities(
+    let plans = crate::plan::copy_activities_with(
         &factory,
         args.pipeline.as_deref(),
         args.activity.as_deref(),
         &args.engine.options(),
+        &params,
     )?;
     for mut activity in plans {
         if args.no_checkpoint {
@@ -91,59 +95,7 @@ async fn run_one(
     ))
 }
 
-/// ADF's Copy activity run output ("Monitor copy activity"), from a report.
-pub fn run_output(
-    activity: &CopyActivityPlan,
-    report: &CopyReport,
-    start: chrono::DateTime<chrono::Utc>,
-) -> serde_json::Value {
-    let secs = report.duration.as_secs_f64();
-    let ttfb = report
-        .time_to_first_batch
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0);
-    let throughput_kbps = if secs > 0.0 {
-        report.bytes_read as f64 / 1024.0 / secs
-    } else {
-        0.0
-    };
-    json!({
-        "activityName": activity.activity,
-        "dataRead": report.bytes_read,
-        "dataWritten": report.commit.bytes_written,
-        "filesWritten": report.commit.files.len(),
-        "rowsRead": report.rows_read,
-        "retries": report.retries,
-        "rowsCopied": report.rows_copied,
-        "rowsSkipped": 0,
-        "copyDuration": secs.round() as u64,
-        "throughput": (throughput_kbps * 1000.0).round() / 1000.0,
-        "sourcePeakConnections": report.used_parallel_copies,
-        "sinkPeakConnections": report.used_parallel_copies,
-        "usedParallelCopies": report.used_parallel_copies,
-        "effectiveIntegrationRuntime": "quiver (local)",
-        "executionDetails": [{
-            "source": { "type": activity.source_type },
-            "sink": { "type": activity.sink_type },
-            "status": "Succeeded",
-            "start": start.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            "duration": secs.round() as u64,
-            "usedParallelCopies": report.used_parallel_copies,
-            "detailedDurations": {
-                "queuingDuration": 0,
-                "timeToFirstByte": (ttfb * 1000.0).round() / 1000.0,
-                "transferDuration": ((secs - ttfb).max(0.0) * 1000.0).round() / 1000.0,
-            },
-        }],
-        "quiver": {
-            "copyDurationSeconds": secs,
-            "files": report.commit.files,
-            "resumedPartitions": report.resumed_partitions,
-            "manifests": report.manifests,
-            "partitions": report.partitions,
-        },
-    })
-}
+pub use crate::run::copy_run_output as run_output;
 
 fn human_summary(name: &str, v: &serde_json::Value) -> String {
     let secs = v["quiver"]["copyDurationSeconds"].as_f64().unwrap_or(0.0);

@@ -1,24 +1,13 @@
-//! `quiver lookup FACTORY --activity A [--pipeline P]`
+//! `quiver lookup FACTORY --activity A [--pipeline P] [--param NAME=VALUE ...]`
 //!
-//! Runs a Lookup activity and prints ADF's Lookup output: `{"firstRow": {...}}` when
-//! `firstRowOnly` is true (ADF's default), else `{"count": n, "value": [...]}`. As in ADF, at
-//! most 5,000 rows are returned (the rest are not read) and an output above 4 MB fails.
-//! Decimals keep every digit, GUIDs print in their usual 8-4-4-4-12 form.
+//! Runs a Lookup activity and prints ADF's Lookup output (see [`crate::run::lookup`]).
 
-use std::sync::Arc;
-
-use arrow::array::{Array, ArrayRef, FixedSizeBinaryArray, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Schema};
 use clap::Args;
-use futures::StreamExt;
 
-use super::{CliError, EngineArgs, ExitStatus, FactoryArg, output};
-use crate::engine::query::QueryPlan;
+use super::{CliError, EngineArgs, ExitStatus, FactoryArg, ParamArgs, output};
+use crate::run::lookup::LookupError;
 
-/// ADF's row cap for Lookup output.
-pub const MAX_ROWS: usize = 5000;
-/// ADF's size cap for Lookup output, in bytes.
-pub const MAX_BYTES: usize = 4 * 1024 * 1024;
+pub use crate::run::lookup::{MAX_BYTES, MAX_ROWS, json_rows, uuid_text};
 
 /// Arguments of `quiver lookup`.
 #[derive(Debug, Args)]
@@ -32,122 +21,31 @@ pub struct LookupArgs {
     #[arg(long)]
     pipeline: Option<String>,
     #[command(flatten)]
+    params: ParamArgs,
+    #[command(flatten)]
     engine: EngineArgs,
 }
 
 /// Runs `quiver lookup`.
 pub async fn run(args: LookupArgs) -> Result<ExitStatus, CliError> {
+    let params = args.params.values()?;
     let factory = crate::plan::load(&args.factory.factory)?;
-    let lookup = crate::plan::lookup_activity(&factory, args.pipeline.as_deref(), &args.activity)?;
-    let engine_error = |source| CliError::engine(format!("activity '{}'", args.activity), source);
-    let plan = QueryPlan::build(
-        lookup.source.source.clone(),
-        &lookup.source.table,
-        lookup.source.transform.as_deref(),
-        &args.engine.options(),
-    )
-    .await
-    .map_err(engine_error)?;
-    let wanted = if lookup.first_row_only { 1 } else { MAX_ROWS };
-    let mut stream = plan.execute_merged().map_err(engine_error)?;
-    let mut rows: Vec<Vec<u8>> = Vec::new();
-    while rows.len() < wanted {
-        let Some(batch) = stream.next().await else {
-            break;
-        };
-        let batch = batch.map_err(engine_error)?;
-        rows.extend(json_rows(&batch)?.into_iter().take(wanted - rows.len()));
-    }
-    // Stop the source: nothing past the cap is read.
-    drop(stream);
-    let text = if lookup.first_row_only {
-        match rows.first() {
-            Some(row) => format!("{{\"firstRow\":{}}}", String::from_utf8_lossy(row)),
-            None => "{}".to_string(),
+    let lookup =
+        crate::plan::lookup_activity(&factory, args.pipeline.as_deref(), &args.activity, &params)?;
+    let text = match crate::run::lookup::read(&lookup, &args.engine.options()).await {
+        Ok(text) => text,
+        Err(LookupError::TooLarge { bytes, limit }) => {
+            return Err(CliError::LookupTooLarge {
+                activity: args.activity,
+                bytes,
+                limit,
+            });
         }
-    } else {
-        let values: Vec<&str> = rows
-            .iter()
-            .map(|r| std::str::from_utf8(r).unwrap_or("{}"))
-            .collect();
-        format!(
-            "{{\"count\":{},\"value\":[{}]}}",
-            rows.len(),
-            values.join(",")
-        )
+        Err(LookupError::Engine(e)) => {
+            return Err(CliError::engine(format!("activity '{}'", args.activity), e));
+        }
+        Err(LookupError::Format { source }) => return Err(CliError::Format { source }),
     };
-    if text.len() > MAX_BYTES {
-        return Err(CliError::LookupTooLarge {
-            activity: args.activity,
-            bytes: text.len(),
-            limit: MAX_BYTES,
-        });
-    }
     output::print_line(&text)?;
     Ok(ExitStatus::Success)
-}
-
-/// One JSON object per row, with explicit nulls.
-pub fn json_rows(batch: &RecordBatch) -> Result<Vec<Vec<u8>>, CliError> {
-    let batch = with_uuid_text(batch).map_err(|source| CliError::Format { source })?;
-    let mut buf = Vec::new();
-    let mut writer = arrow::json::WriterBuilder::new()
-        .with_explicit_nulls(true)
-        .build::<_, arrow::json::writer::LineDelimited>(&mut buf);
-    writer
-        .write(&batch)
-        .and_then(|()| writer.finish())
-        .map_err(|source| CliError::Format { source })?;
-    drop(writer);
-    Ok(buf
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(<[u8]>::to_vec)
-        .collect())
-}
-
-/// Replaces `arrow.uuid` columns with their text form.
-fn with_uuid_text(batch: &RecordBatch) -> Result<RecordBatch, arrow::error::ArrowError> {
-    let schema = batch.schema();
-    if !schema
-        .fields()
-        .iter()
-        .any(|f| f.extension_type_name() == Some("arrow.uuid"))
-    {
-        return Ok(batch.clone());
-    }
-    let mut fields = Vec::new();
-    let mut columns: Vec<ArrayRef> = Vec::new();
-    for (field, column) in schema.fields().iter().zip(batch.columns()) {
-        match column.as_any().downcast_ref::<FixedSizeBinaryArray>() {
-            Some(bytes) if field.extension_type_name() == Some("arrow.uuid") => {
-                let text: StringArray = (0..bytes.len())
-                    .map(|i| bytes.is_valid(i).then(|| uuid_text(bytes.value(i))))
-                    .collect();
-                fields.push(Field::new(field.name(), DataType::Utf8, true));
-                columns.push(Arc::new(text));
-            }
-            _ => {
-                fields.push(field.as_ref().clone());
-                columns.push(column.clone());
-            }
-        }
-    }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
-}
-
-/// `00112233-4455-6677-8899-aabbccddeeff`.
-pub fn uuid_text(b: &[u8]) -> String {
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    if hex.len() != 32 {
-        return hex;
-    }
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
 }

@@ -10,6 +10,7 @@ pub mod copy;
 pub mod lookup;
 pub mod output;
 pub mod progress;
+pub mod run;
 pub mod schema;
 
 use std::path::PathBuf;
@@ -36,6 +37,8 @@ pub enum Command {
     Copy(copy::CopyArgs),
     /// Run a Lookup activity and print ADF's Lookup output.
     Lookup(lookup::LookupArgs),
+    /// Run a whole pipeline: dependencies, ForEach, If Condition, variables, Copy, Lookup.
+    Run(run::RunArgs),
     /// Print each column's source type, interim type, Arrow type and any loss.
     Schema(DatasetArgs),
     /// Measure source throughput: read everything, discard it, report rows/s and MB/s.
@@ -76,6 +79,64 @@ impl EngineArgs {
 pub struct FactoryArg {
     /// An ADF factory folder (linkedService/, dataset/, pipeline/) or a bundle JSON file.
     pub factory: PathBuf,
+}
+
+/// Pipeline parameters given on the command line.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ParamArgs {
+    /// A pipeline parameter, NAME=VALUE (repeatable). The value converts to the parameter's
+    /// declared type: `5` for an Int, `true` for a Bool, JSON text for an Array or Object.
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    params: Vec<(String, String)>,
+    /// A JSON file of pipeline parameters, `{"name": value, ...}` (as `az datafactory
+    /// pipeline create-run --parameters` takes them); --param values win over it.
+    #[arg(long, value_name = "FILE")]
+    params_file: Option<PathBuf>,
+}
+
+fn parse_param(arg: &str) -> Result<(String, String), String> {
+    match arg.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!(
+            "expected NAME=VALUE, got {arg:?}; for example --param tableName=sales"
+        )),
+    }
+}
+
+impl ParamArgs {
+    /// The parameters: the file's, then each --param.
+    pub fn values(&self) -> Result<serde_json::Map<String, serde_json::Value>, CliError> {
+        let mut out = serde_json::Map::new();
+        if let Some(file) = &self.params_file {
+            let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Io {
+                file: file.clone(),
+                source,
+            })?;
+            let value: serde_json::Value =
+                serde_json::from_str(&text).map_err(|source| ConfigError::Parse {
+                    file: file.clone(),
+                    line: source.line(),
+                    column: source.column(),
+                    source,
+                })?;
+            let serde_json::Value::Object(map) = value else {
+                return Err(ConfigError::WrongType {
+                    file: file.clone(),
+                    path: "$".to_string(),
+                    expected: "an object of parameter values, {\"name\": value}",
+                    found: crate::config::json::type_name(&value),
+                }
+                .into());
+            };
+            out.extend(map);
+        }
+        for (name, value) in &self.params {
+            out.insert(name.clone(), serde_json::Value::String(value.clone()));
+        }
+        Ok(out)
+    }
 }
 
 /// The arguments of subcommands that read one dataset (`schema`, `bench`).
@@ -214,6 +275,7 @@ pub async fn run(cli: Cli) -> Result<ExitStatus, CliError> {
     match cli.command {
         Command::Copy(args) => copy::run(args).await,
         Command::Lookup(args) => lookup::run(args).await,
+        Command::Run(args) => run::run(args).await,
         Command::Schema(args) => schema::run(args).await,
         Command::Bench(args) => bench::run(args).await,
     }

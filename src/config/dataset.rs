@@ -7,6 +7,9 @@
 use super::error::ConfigError;
 use super::json::Node;
 use super::origin::{Origin, RawProperties};
+use serde_json::{Map, Value};
+
+use super::params::{Parameters, holds_expressions};
 use super::typed::TypedSlot;
 
 /// One dataset of the factory.
@@ -25,6 +28,13 @@ pub struct Dataset {
     pub raw: RawProperties,
     /// The owning connector's typed reading of `raw`, once checked.
     pub typed: TypedSlot,
+    /// `properties.parameters`.
+    pub parameters: Parameters,
+    /// `properties.linkedServiceName.parameters`: values passed to the linked service.
+    pub linked_service_parameters: Map<String, Value>,
+    /// Whether `raw` declares parameters or holds expressions: such a dataset is read by its
+    /// connector only once a run has evaluated it.
+    pub dynamic: bool,
 }
 
 impl Dataset {
@@ -38,19 +48,25 @@ fn parse(def: &Node<'_>) -> Result<Dataset, ConfigError> {
     def.as_object()?;
     let name = def.req_str("name")?.to_string();
     let props = def.req_object("properties")?;
-    let linked_service = props
-        .req_object("linkedServiceName")?
-        .req_str("referenceName")?
-        .to_string();
+    let reference = props.req_object("linkedServiceName")?;
+    let linked_service = reference.req_str("referenceName")?.to_string();
+    let linked_service_parameters = reference
+        .opt_object("parameters")?
+        .and_then(|p| p.value.as_object().cloned())
+        .unwrap_or_default();
     let type_name = props
         .req("type", "the dataset type, e.g. \"Parquet\"")?
         .as_str()?
         .to_string();
+    let parameters = Parameters::parse(&props, "parameters")?;
     Ok(Dataset {
         name,
         origin: def.origin(),
         type_name,
         linked_service,
+        linked_service_parameters,
+        dynamic: !parameters.is_empty() || holds_expressions(&props, &["parameters"]),
+        parameters,
         raw: RawProperties::from_node(Some(&props), props.origin()),
         typed: TypedSlot::default(),
     })

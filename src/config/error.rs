@@ -181,6 +181,43 @@ pub enum ConfigError {
         expected: &'static str,
     },
 
+    /// A parameter is missing, undeclared or of the wrong type. Never holds a secret value.
+    #[error("{what}: parameter {name:?} {reason}")]
+    Parameter {
+        /// The definition, e.g. `pipeline "P"` or `dataset "D" (passed at ...)`.
+        what: String,
+        /// The parameter.
+        name: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+
+    /// An ADF expression does not parse, uses something unknown, or fails to evaluate.
+    /// The message shows the expression with a caret under the failing part.
+    #[error("{file}: {path}: {source}\n{}", caret(.expression, .source.span.clone()))]
+    Expression {
+        /// The file concerned.
+        file: PathBuf,
+        /// JSONPath of the property holding the expression.
+        path: String,
+        /// The expression as written (the whole JSON string).
+        expression: String,
+        /// What went wrong, with the byte span of the failing part.
+        source: crate::config::expr::ExprError,
+    },
+
+    /// A pipeline's activities cannot run as wired: a `dependsOn` names an unknown activity,
+    /// or the dependencies form a cycle.
+    #[error("{file}: {path}: {reason}")]
+    Dependency {
+        /// The pipeline's file.
+        file: PathBuf,
+        /// JSONPath of the offending `dependsOn` (or of the activities array for a cycle).
+        path: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+
     /// The selected pipeline has no Copy activity to run.
     #[error(
         "{file}: pipeline {pipeline:?} has no Copy activity; add one or choose another pipeline with --pipeline"
@@ -191,6 +228,33 @@ pub enum ConfigError {
         /// The pipeline's name.
         pipeline: String,
     },
+}
+
+/// The expression on one line with `^` under the span (in characters, so multi-byte text
+/// lines up). Newlines and tabs print as spaces.
+pub(crate) fn caret(expression: &str, span: std::ops::Range<usize>) -> String {
+    let start = span.start.min(expression.len());
+    let end = span.end.clamp(start, expression.len());
+    let chars_before = expression.get(..start).map_or(start, |s| s.chars().count());
+    let width = expression
+        .get(start..end)
+        .map_or(1, |s| s.chars().count())
+        .max(1);
+    let line: String = expression
+        .chars()
+        .map(|c| {
+            if c == '\n' || c == '\r' || c == '\t' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    format!(
+        "    {line}\n    {}{}",
+        " ".repeat(chars_before),
+        "^".repeat(width)
+    )
 }
 
 fn list(items: &[&str]) -> String {
@@ -261,5 +325,18 @@ mod tests {
             allowed: &["none", "snappy"],
         };
         assert!(e.to_string().ends_with("; allowed values: none, snappy"));
+    }
+
+    #[test]
+    fn carets_sit_under_the_span_in_characters() {
+        assert_eq!(
+            caret("@concatt('a')", 1..8),
+            "    @concatt('a')\n     ^^^^^^^"
+        );
+        // Multi-byte text before the span: the caret counts characters, not bytes.
+        assert_eq!(caret("é@{x(}", 4..5), "    é@{x(}\n       ^");
+        // An empty span at the end still shows one caret.
+        assert_eq!(caret("@a(", 3..3), "    @a(\n       ^");
+        assert_eq!(caret("a\nb", 2..3), "    a b\n      ^");
     }
 }

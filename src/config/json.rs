@@ -2,11 +2,18 @@
 //!
 //! A [`Node`] is a value plus the file it came from and its JSONPath
 //! (`$.properties.typeProperties.port`, array indices as `[2]`), so that every
-//! error can say exactly where the problem is. Numbers must be JSON numbers and
-//! booleans JSON booleans: `"5"` and `"true"` are type errors. Strings that are
-//! ADF expressions (`@pipeline().parameters.x`, `"a/@{item()}"`) or
-//! `{"type": "Expression", ...}` objects are rejected: quiver does not evaluate
-//! expressions yet. A leading `@@` is ADF's escape for a literal `@`.
+//! error can say exactly where the problem is.
+//!
+//! As ADF's service does, numbers and booleans written as strings (`"port": "21050"`,
+//! `"enableSsl": "True"`) are accepted where a number or a boolean is expected, and
+//! enumerated values match case-insensitively ([`Node::as_enum`]).
+//!
+//! A node is either *raw* (read from a file) or *evaluated* (produced by evaluating ADF
+//! expressions, see [`super::eval`]). In a raw node a string that is an expression
+//! (`@pipeline().parameters.x`, `"a/@{item()}"`) or a `{"type": "Expression", ...}` object is
+//! refused where a literal is read: such properties are evaluated before they are read, so a
+//! raw one is a property that ADF does not evaluate either. A leading `@@` is ADF's escape for
+//! a literal `@`. In an evaluated node every string is literal.
 
 use std::ops::RangeInclusive;
 use std::path::Path;
@@ -26,6 +33,8 @@ pub struct Node<'a> {
     pub file: &'a Path,
     /// The JSONPath of this value, e.g. `$.properties.typeProperties`.
     pub path: String,
+    /// Whether the value was produced by evaluating expressions (every string is literal).
+    evaluated: bool,
 }
 
 /// The JSON type of a value, as a phrase for error messages.
@@ -47,19 +56,38 @@ fn is_plain_key(name: &str) -> bool {
 impl<'a> Node<'a> {
     /// The document root, `$`.
     pub fn root(value: &'a Value, file: &'a Path) -> Self {
-        Node {
-            value,
-            file,
-            path: "$".to_string(),
-        }
+        Node::at(value, file, "$")
     }
 
-    /// A node at an explicit path (to resume reading a stored fragment).
+    /// A raw node at an explicit path (to resume reading a stored fragment).
     pub fn at(value: &'a Value, file: &'a Path, path: impl Into<String>) -> Self {
         Node {
             value,
             file,
             path: path.into(),
+            evaluated: false,
+        }
+    }
+
+    /// An evaluated node (its strings are all literal) at an explicit path.
+    pub fn evaluated(value: &'a Value, file: &'a Path, path: impl Into<String>) -> Self {
+        Node {
+            evaluated: true,
+            ..Node::at(value, file, path)
+        }
+    }
+
+    /// Whether this node's strings are all literal (it was produced by evaluation).
+    pub fn is_evaluated(&self) -> bool {
+        self.evaluated
+    }
+
+    fn child(&self, value: &'a Value, path: String) -> Node<'a> {
+        Node {
+            value,
+            file: self.file,
+            path,
+            evaluated: self.evaluated,
         }
     }
 
@@ -139,11 +167,7 @@ impl<'a> Node<'a> {
     pub fn field(&self, name: &str) -> Option<Node<'a>> {
         match self.value.as_object()?.get(name)? {
             Value::Null => None,
-            value => Some(Node {
-                value,
-                file: self.file,
-                path: self.key_path(name),
-            }),
+            value => Some(self.child(value, self.key_path(name))),
         }
     }
 
@@ -154,22 +178,31 @@ impl<'a> Node<'a> {
 
     // ---- conversions of this node -------------------------------------------
 
-    /// This node as a literal string (expressions are rejected).
+    /// This node as a literal string (in a raw node, expressions are rejected).
     pub fn as_str(&self) -> Result<&'a str, ConfigError> {
         match self.value {
             Value::String(s) => self.literal(s),
-            Value::Object(m) if m.get("type").and_then(Value::as_str) == Some("Expression") => {
+            Value::Object(_) if self.is_expression_object() => {
                 Err(self.expression_error("{\"type\": \"Expression\"}"))
             }
             _ => Err(self.wrong_type("a string")),
         }
     }
 
+    fn is_expression_object(&self) -> bool {
+        !self.evaluated
+            && self.value.get("type").and_then(Value::as_str) == Some("Expression")
+            && self.value.get("value").is_some()
+    }
+
     fn literal(&self, s: &'a str) -> Result<&'a str, ConfigError> {
+        if self.evaluated {
+            return Ok(s);
+        }
         if s.starts_with("@@") {
             return Ok(&s[1..]);
         }
-        if s.starts_with('@') || s.contains("@{") {
+        if (s.starts_with('@') && s.len() > 1) || s.contains("@{") {
             return Err(self.expression_error(s));
         }
         Ok(s)
@@ -178,12 +211,13 @@ impl<'a> Node<'a> {
     fn expression_error(&self, shown: &str) -> ConfigError {
         self.invalid(
             shown,
-            "ADF expressions are not supported by quiver yet; put a literal value here",
+            "ADF does not evaluate expressions in this property; put a literal value here",
             &[],
         )
     }
 
-    /// This node as a non-negative integer.
+    /// This node as a non-negative integer: a JSON number, or a string of digits (ADF's
+    /// service accepts `"port": "21050"`).
     pub fn as_u64(&self) -> Result<u64, ConfigError> {
         match self.value {
             Value::Number(n) => match n.as_u64() {
@@ -192,19 +226,50 @@ impl<'a> Node<'a> {
                     Err(self.invalid(&n.to_string(), "must be a non-negative whole number", &[]))
                 }
             },
-            Value::Object(m) if m.get("type").and_then(Value::as_str) == Some("Expression") => {
+            Value::String(s) => {
+                let text = self.literal(s)?.trim();
+                text.parse::<u64>()
+                    .map_err(|_| self.invalid(text, "must be a non-negative whole number", &[]))
+            }
+            Value::Object(_) if self.is_expression_object() => {
                 Err(self.expression_error("{\"type\": \"Expression\"}"))
             }
             _ => Err(self.wrong_type("a number")),
         }
     }
 
-    /// This node as a boolean.
+    /// This node as a boolean: `true`/`false`, or the strings `"true"`/`"false"` in any
+    /// case (ADF's service accepts `"enableSsl": "true"`).
     pub fn as_bool(&self) -> Result<bool, ConfigError> {
         match self.value {
             Value::Bool(b) => Ok(*b),
-            _ => Err(self.wrong_type("a boolean (true or false, unquoted)")),
+            Value::String(s) => {
+                let text = self.literal(s)?.trim();
+                if text.eq_ignore_ascii_case("true") {
+                    Ok(true)
+                } else if text.eq_ignore_ascii_case("false") {
+                    Ok(false)
+                } else {
+                    Err(self.invalid(text, "must be true or false", &["true", "false"]))
+                }
+            }
+            Value::Object(_) if self.is_expression_object() => {
+                Err(self.expression_error("{\"type\": \"Expression\"}"))
+            }
+            _ => Err(self.wrong_type("a boolean (true or false)")),
         }
+    }
+
+    /// This node as one of `allowed`, matched case-insensitively (ADF's service does), and
+    /// returned in `allowed`'s spelling. Surrounding spaces are ignored.
+    pub fn as_enum(&self, allowed: &'static [&'static str]) -> Result<&'static str, ConfigError> {
+        let raw = self.as_str()?;
+        let text = raw.trim();
+        allowed
+            .iter()
+            .find(|a| a.eq_ignore_ascii_case(text))
+            .copied()
+            .ok_or_else(|| self.invalid(raw, "not a known value", allowed))
     }
 
     /// This node as an object.
@@ -223,11 +288,7 @@ impl<'a> Node<'a> {
         Ok(items
             .iter()
             .enumerate()
-            .map(|(i, value)| Node {
-                value,
-                file: self.file,
-                path: self.index_path(i),
-            })
+            .map(|(i, value)| self.child(value, self.index_path(i)))
             .collect())
     }
 
@@ -325,18 +386,45 @@ impl<'a> Node<'a> {
     }
 
     /// Logs one warning per key of this object that is not in `known`:
-    /// quiver ignores such properties.
+    /// quiver ignores such properties. Each is logged once per process.
     pub fn warn_unknown_keys(&self, known: &[&str]) {
+        self.note_unused_keys(known, &[]);
+    }
+
+    /// Like [`warn_unknown_keys`](Node::warn_unknown_keys), but keys in `adf_unused` (ADF
+    /// properties quiver has no use for, such as `connectVia` or `annotations`) are listed
+    /// at `info` level instead: they are accepted, never refused.
+    pub fn note_unused_keys(&self, known: &[&str], adf_unused: &[&str]) {
         let Some(map) = self.value.as_object() else {
             return;
         };
         for key in map.keys().filter(|k| !known.contains(&k.as_str())) {
-            tracing::warn!(
-                "{}: {} is ignored: quiver does not read this property",
-                self.file.display(),
-                self.key_path(key)
-            );
+            let place = format!("{}: {}", self.file.display(), self.key_path(key));
+            if !first_time(&place) {
+                continue;
+            }
+            if adf_unused.contains(&key.as_str()) || ADF_UNUSED.contains(&key.as_str()) {
+                tracing::info!("{place} is ignored: quiver has no use for this ADF property");
+            } else {
+                tracing::warn!("{place} is ignored: quiver does not read this property");
+            }
         }
+    }
+}
+
+/// ADF properties that may appear on any definition and that quiver has no use for.
+pub const ADF_UNUSED: &[&str] = &["connectVia", "annotations", "description", "folder"];
+
+/// Whether `place` is reported for the first time in this process (definitions are read
+/// again when they are evaluated, and each ignored property is listed once).
+fn first_time(place: &str) -> bool {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static SEEN: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+    let seen = SEEN.get_or_init(Default::default);
+    match seen.lock() {
+        Ok(mut set) => set.insert(place.to_string()),
+        Err(_) => true,
     }
 }
 
@@ -411,30 +499,37 @@ mod tests {
     }
 
     #[test]
-    fn quoted_numbers_and_booleans_are_wrong_types() {
-        let v = doc();
-        let t = tp(&v);
-        match t.opt_u64("quoted").unwrap_err() {
-            ConfigError::WrongType {
-                file,
-                path,
-                expected,
-                found,
-            } => {
-                assert_eq!(file, Path::new("f.json"));
-                assert_eq!(path, "$.properties.typeProperties.quoted");
-                assert_eq!(expected, "a number");
-                assert_eq!(found, "a string");
+    fn quoted_numbers_and_booleans_are_accepted_as_adf_does() {
+        let v = json!({"port": "21050", "space": " 7 ", "flag": "True", "off": "false",
+            "bad": "12a", "maybe": "yes", "neg": "-1", "arr": []});
+        let t = Node::root(&v, Path::new("f.json"));
+        assert_eq!(t.opt_u64("port").unwrap(), Some(21050));
+        assert_eq!(t.opt_u64("space").unwrap(), Some(7));
+        assert_eq!(t.opt_bool("flag").unwrap(), Some(true));
+        assert_eq!(t.opt_bool("off").unwrap(), Some(false));
+        match t.opt_u64("bad").unwrap_err() {
+            ConfigError::InvalidValue { path, value, .. } => {
+                assert_eq!((path.as_str(), value.as_str()), ("$.bad", "12a"));
             }
             other => panic!("unexpected {other:?}"),
         }
         assert!(matches!(
-            t.opt_bool("flagString"),
+            t.opt_u64("neg"),
+            Err(ConfigError::InvalidValue { .. })
+        ));
+        assert!(matches!(
+            t.opt_bool("maybe"),
+            Err(ConfigError::InvalidValue { ref value, .. }) if value == "yes"
+        ));
+        assert!(matches!(
+            t.opt_bool("arr"),
             Err(ConfigError::WrongType {
-                found: "a string",
+                found: "an array",
                 ..
             })
         ));
+        let v = doc();
+        let t = tp(&v);
         assert!(matches!(
             t.opt_u64("negative"),
             Err(ConfigError::InvalidValue { .. })
@@ -446,6 +541,43 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn enums_match_case_insensitively_in_canonical_spelling() {
+        let v = json!({"auth": " basic", "other": "Kerberos"});
+        let t = Node::root(&v, Path::new("f.json"));
+        const ALLOWED: &[&str] = &["Anonymous", "Basic"];
+        assert_eq!(
+            t.req("auth", "x").unwrap().as_enum(ALLOWED).unwrap(),
+            "Basic"
+        );
+        match t.req("other", "x").unwrap().as_enum(ALLOWED).unwrap_err() {
+            ConfigError::InvalidValue { value, allowed, .. } => {
+                assert_eq!(value, "Kerberos");
+                assert_eq!(allowed, ALLOWED);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn evaluated_nodes_read_every_string_literally() {
+        let v = json!({"q": "@x and @{y}", "n": {"type": "Expression", "value": "@z"}});
+        let t = Node::evaluated(&v, Path::new("f.json"), "$");
+        assert!(t.is_evaluated());
+        assert_eq!(t.req_str("q").unwrap(), "@x and @{y}");
+        // Children keep the mode.
+        assert_eq!(t.req_object("n").unwrap().req_str("value").unwrap(), "@z");
+        let raw = Node::root(&v, Path::new("f.json"));
+        assert!(!raw.is_evaluated());
+        assert!(raw.req_str("q").is_err());
+        // A lone "@" is not an expression (a template needs two characters).
+        let v = json!({"at": "@"});
+        assert_eq!(
+            Node::root(&v, Path::new("f.json")).req_str("at").unwrap(),
+            "@"
+        );
     }
 
     #[test]
@@ -494,7 +626,7 @@ mod tests {
             match t.opt_str(key).unwrap_err() {
                 ConfigError::InvalidValue { path, reason, .. } => {
                     assert_eq!(path, format!("$.properties.typeProperties.{key}"));
-                    assert!(reason.contains("expressions are not supported"), "{reason}");
+                    assert!(reason.contains("does not evaluate expressions"), "{reason}");
                 }
                 other => panic!("unexpected {other:?}"),
             }

@@ -7,6 +7,7 @@
 use super::error::ConfigError;
 use super::json::Node;
 use super::origin::{Origin, RawProperties};
+use super::params::{Parameters, holds_expressions};
 use super::typed::TypedSlot;
 
 /// One linked service of the factory.
@@ -23,6 +24,11 @@ pub struct LinkedService {
     pub raw: RawProperties,
     /// The owning connector's typed reading of `raw`, once checked.
     pub typed: TypedSlot,
+    /// `properties.parameters`.
+    pub parameters: Parameters,
+    /// Whether `raw` declares parameters or holds expressions: such a linked service is
+    /// read by its connector only once a run has evaluated it.
+    pub dynamic: bool,
 }
 
 impl LinkedService {
@@ -40,10 +46,13 @@ fn parse(def: &Node<'_>) -> Result<LinkedService, ConfigError> {
         .req("type", "the linked-service type, e.g. \"FileServer\"")?
         .as_str()?
         .to_string();
+    let parameters = Parameters::parse(&props, "parameters")?;
     Ok(LinkedService {
         name,
         origin: def.origin(),
         type_name,
+        dynamic: !parameters.is_empty() || holds_expressions(&props, &["parameters"]),
+        parameters,
         raw: RawProperties::from_node(Some(&props), props.origin()),
         typed: TypedSlot::default(),
     })

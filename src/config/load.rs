@@ -13,12 +13,21 @@ use serde_json::Value;
 
 use super::error::ConfigError;
 use super::json::Node;
-use super::{Dataset, Factory, LinkedService, pipeline, references};
+use super::{Dataset, Factory, LinkedService, checks, pipeline, references};
 
 /// The bundle's allowed top-level keys, in reading order.
 const BUNDLE_KEYS: &[&str] = &["linkedServices", "datasets", "pipelines"];
-/// The factory folder's subfolders, in reading order.
-const FOLDERS: &[&str] = &["linkedService", "dataset", "pipeline"];
+/// The factory folder's subfolders, in reading order. ADF Studio's git layout also has
+/// `trigger/`, `integrationRuntime/`, `managedVirtualNetwork/`, `managedPrivateEndpoint/`,
+/// and ARM templates at the top (`ARMTemplateForFactory.json`, `linkedTemplates/`): quiver
+/// runs pipelines on demand and connects directly, so those are left unread.
+const FOLDERS: &[&str] = &[
+    "factory",
+    "credential",
+    "linkedService",
+    "dataset",
+    "pipeline",
+];
 
 pub(crate) fn load(path: &Path) -> Result<Factory, ConfigError> {
     let meta = fs::metadata(path).map_err(|source| ConfigError::Io {
@@ -68,6 +77,9 @@ impl Builder {
         Builder {
             factory: Factory {
                 root: root.to_path_buf(),
+                name: None,
+                global_parameters: serde_json::Map::new(),
+                credentials: BTreeMap::new(),
                 linked_services: BTreeMap::new(),
                 datasets: BTreeMap::new(),
                 pipelines: BTreeMap::new(),
@@ -78,6 +90,38 @@ impl Builder {
     fn add(&mut self, folder_or_key: &str, def: &Node<'_>) -> Result<(), ConfigError> {
         let f = &mut self.factory;
         match folder_or_key {
+            "factory" => {
+                def.as_object()?;
+                f.name = Some(def.req_str("name")?.to_string());
+                if let Some(props) = def.opt_object("properties")?
+                    && let Some(globals) = props.opt_object("globalParameters")?
+                {
+                    for name in globals.as_object()?.keys() {
+                        let g = globals.req_object(name)?;
+                        let value = g.req("value", "the global parameter's value")?;
+                        f.global_parameters
+                            .insert(name.clone(), value.value.clone());
+                    }
+                }
+                Ok(())
+            }
+            "credential" => {
+                def.as_object()?;
+                let name = def.req_str("name")?.to_string();
+                let props = def.req_object("properties")?;
+                let credential = crate::config::Credential {
+                    name: name.clone(),
+                    origin: def.origin(),
+                    type_name: props.req_str("type")?.to_string(),
+                    resource_id: match props.opt_object("typeProperties")? {
+                        Some(tp) => tp.opt_str("resourceId")?.map(str::to_string),
+                        None => None,
+                    },
+                };
+                insert(&mut f.credentials, "credential", name, credential, |c| {
+                    &c.origin.file
+                })
+            }
             "linkedService" | "linkedServices" => {
                 let ls = LinkedService::parse(def)?;
                 insert(
@@ -105,6 +149,7 @@ impl Builder {
 
     fn finish(self) -> Result<Factory, ConfigError> {
         references::check(&self.factory)?;
+        checks::check(&self.factory)?;
         tracing::debug!(
             root = %self.factory.root.display(),
             linked_services = self.factory.linked_services.len(),
@@ -170,7 +215,7 @@ fn load_folder(root: &Path) -> Result<Factory, ConfigError> {
             file: root.to_path_buf(),
             source: std::io::Error::new(
                 std::io::ErrorKind::NotFound,
-                "the folder has no linkedService/, dataset/ or pipeline/ subfolder; point quiver at an ADF factory folder (git layout) or a bundle file",
+                "the folder has no factory/, linkedService/, dataset/ or pipeline/ subfolder; point quiver at an ADF factory folder (git layout) or a bundle file",
             ),
         });
     }

@@ -15,17 +15,29 @@
 //! `connectors::registry::validate` runs them all, and `plan::load` is
 //! [`load`] followed by it, which is what callers use.
 //!
-//! Properties quiver does not read are ignored with a `tracing` warning each.
+//! Values may be ADF expressions, and definitions may declare parameters: `load` parses
+//! every expression and checks what it reads (see `checks`), and
+//! [`Factory::instantiate`] evaluates an activity and the definitions it uses for one run
+//! (see `instance`).
+//!
+//! Properties quiver does not read are ignored with a `tracing` warning each; ADF
+//! properties it has no use for (`connectVia`, `annotations`, ...) are listed at `info`.
 
+mod checks;
 mod dataset;
 mod error;
+pub mod eval;
+pub mod expr;
+mod instance;
 pub mod json;
 mod linked_service;
 mod load;
 mod origin;
+mod params;
 mod pipeline;
 mod policy;
 mod references;
+mod scope;
 mod secret;
 mod typed;
 
@@ -37,13 +49,16 @@ pub use error::ConfigError;
 pub use json::Node;
 pub use linked_service::LinkedService;
 pub use origin::{Origin, RawProperties};
+pub use params::{ParamSpec, ParamType, Parameters, holds_expressions, is_expression};
 pub use pipeline::{
-    Activity, ActivityKind, CopyActivity, CopySink, CopySource, LookupActivity, Pipeline,
+    Activity, ActivityKind, Condition, CopyActivity, CopySink, CopySource, Dependency,
+    InactiveMark, LookupActivity, Pipeline,
 };
 pub use policy::{
     ActivityPolicy, DEFAULT_RETRY_INTERVAL_SECONDS, MAX_RETRY_INTERVAL_SECONDS,
     MIN_RETRY_INTERVAL_SECONDS,
 };
+pub use scope::{RunIdentity, RunScope};
 pub use secret::Secret;
 pub use typed::TypedSlot;
 
@@ -66,9 +81,30 @@ pub fn parse_bundle(text: &str, file: &Path) -> Result<Factory, ConfigError> {
 pub struct Factory {
     /// The folder or bundle file the factory was loaded from.
     pub root: PathBuf,
+    /// The factory's name (from `factory/<name>.json`), for `pipeline().DataFactory`.
+    pub name: Option<String>,
+    /// The factory's global parameters (`properties.globalParameters` of
+    /// `factory/<name>.json`), for `pipeline().globalParameters`.
+    pub global_parameters: serde_json::Map<String, serde_json::Value>,
+    /// The credentials (`credential/*.json`), by name.
+    pub credentials: BTreeMap<String, Credential>,
     linked_services: BTreeMap<String, LinkedService>,
     datasets: BTreeMap<String, Dataset>,
     pipelines: BTreeMap<String, Pipeline>,
+}
+
+/// A credential of the factory (`credential/<name>.json`): a managed identity that linked
+/// services refer to with a `CredentialReference`.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    /// The credential's name.
+    pub name: String,
+    /// Where the definition was read from.
+    pub origin: Origin,
+    /// `properties.type`, e.g. `ManagedIdentity`.
+    pub type_name: String,
+    /// `properties.typeProperties.resourceId` of a user-assigned identity.
+    pub resource_id: Option<String>,
 }
 
 fn lookup<'f, T>(
@@ -92,6 +128,11 @@ impl Factory {
     /// The dataset called `name`.
     pub fn dataset(&self, name: &str) -> Result<&Dataset, ConfigError> {
         lookup(&self.datasets, "dataset", name)
+    }
+
+    /// The credential called `name`.
+    pub fn credential(&self, name: &str) -> Result<&Credential, ConfigError> {
+        lookup(&self.credentials, "credential", name)
     }
 
     /// The pipeline called `name`.
@@ -198,7 +239,7 @@ impl Factory {
     ) -> Result<Vec<(&Pipeline, &Activity)>, ConfigError> {
         if let Some(activity) = activity {
             let (p, a) = self.find_activity(pipeline, activity)?;
-            if !matches!(a.kind, ActivityKind::Copy(_)) {
+            if !a.activity_type.eq_ignore_ascii_case("Copy") {
                 return Err(ConfigError::UnsupportedActivity {
                     pipeline: p.name.clone(),
                     activity: a.name.clone(),
@@ -212,7 +253,7 @@ impl Factory {
         let copies: Vec<_> = p
             .activities
             .iter()
-            .filter(|a| matches!(a.kind, ActivityKind::Copy(_)))
+            .filter(|a| a.activity_type.eq_ignore_ascii_case("Copy"))
             .map(|a| (p, a))
             .collect();
         if copies.is_empty() {

@@ -37,6 +37,8 @@ pub struct RawProperties {
     value: Value,
     /// Where the object is (or would be, when it was absent).
     pub origin: Origin,
+    /// Whether the object was produced by evaluating expressions (see [`Node::evaluated`]).
+    evaluated: bool,
 }
 
 impl RawProperties {
@@ -46,10 +48,12 @@ impl RawProperties {
             Some(n) => RawProperties {
                 value: n.value.clone(),
                 origin: n.origin(),
+                evaluated: n.is_evaluated(),
             },
             None => RawProperties {
                 value: Value::Object(Map::new()),
                 origin: absent_origin,
+                evaluated: false,
             },
         }
     }
@@ -64,7 +68,17 @@ impl RawProperties {
     /// A path-tracking reader over the properties, so that a connector's
     /// validation reports the same file and JSONPath as the loader would.
     pub fn node(&self) -> Node<'_> {
-        Node::at(&self.value, &self.origin.file, self.origin.path.clone())
+        let path = self.origin.path.clone();
+        if self.evaluated {
+            Node::evaluated(&self.value, &self.origin.file, path)
+        } else {
+            Node::at(&self.value, &self.origin.file, path)
+        }
+    }
+
+    /// The raw JSON object.
+    pub fn value(&self) -> &Value {
+        &self.value
     }
 }
 

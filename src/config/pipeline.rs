@@ -1,12 +1,19 @@
 //! Pipelines and their activities.
 //!
-//! Copy and Lookup activities are read in full; any other activity type is
-//! kept as [`ActivityKind::Unsupported`] so that a factory using, say, ForEach
-//! still loads (the CLI refuses only if asked to run such an activity).
+//! A pipeline declares `parameters` and `variables` and lists activities, which may depend on
+//! each other (`dependsOn`) and may contain activities (ForEach, If Condition). Copy and
+//! Lookup activities without expressions are read in full when the factory loads; those with
+//! expressions are read when they run, after evaluation ([`ActivityKind::Dynamic`]). Control
+//! activities keep their expression-valued settings in [`Activity::raw`] for the runner.
+//! Activity types quiver cannot run are kept as [`ActivityKind::Unsupported`], so a factory
+//! using them still loads; running one is an error that names it.
+
+use serde_json::{Map, Value};
 
 use super::error::ConfigError;
 use super::json::Node;
 use super::origin::{Origin, RawProperties};
+use super::params::{self, Parameters};
 use super::policy::{self, ActivityPolicy};
 use super::typed::TypedSlot;
 
@@ -17,12 +24,16 @@ pub struct Pipeline {
     pub name: String,
     /// Where the definition was read from.
     pub origin: Origin,
+    /// `properties.parameters`.
+    pub parameters: Parameters,
+    /// `properties.variables`.
+    pub variables: Parameters,
     /// `properties.activities`, in order.
     pub activities: Vec<Activity>,
 }
 
 impl Pipeline {
-    /// The activity called `name`, or `NotFound` listing this pipeline's
+    /// The top-level activity called `name`, or `NotFound` listing this pipeline's
     /// activities.
     pub fn activity(&self, name: &str) -> Result<&Activity, ConfigError> {
         self.activities
@@ -34,6 +45,70 @@ impl Pipeline {
                 available: self.activities.iter().map(|a| a.name.clone()).collect(),
             })
     }
+
+    /// Every activity, containers' inner activities included, depth first.
+    pub fn all_activities(&self) -> Vec<&Activity> {
+        let mut out = Vec::new();
+        fn walk<'a>(list: &'a [Activity], out: &mut Vec<&'a Activity>) {
+            for a in list {
+                out.push(a);
+                for inner in a.kind.inner() {
+                    walk(inner, out);
+                }
+            }
+        }
+        walk(&self.activities, &mut out);
+        out
+    }
+}
+
+/// A `dependsOn` condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// The activity succeeded.
+    Succeeded,
+    /// The activity failed.
+    Failed,
+    /// The activity was skipped.
+    Skipped,
+    /// The activity succeeded or failed.
+    Completed,
+}
+
+impl Condition {
+    /// ADF's spellings.
+    pub const NAMES: &'static [&'static str] = &["Succeeded", "Failed", "Skipped", "Completed"];
+
+    fn parse(node: &Node<'_>) -> Result<Condition, ConfigError> {
+        Ok(match node.as_enum(Self::NAMES)? {
+            "Succeeded" => Condition::Succeeded,
+            "Failed" => Condition::Failed,
+            "Skipped" => Condition::Skipped,
+            _ => Condition::Completed,
+        })
+    }
+}
+
+/// One `dependsOn` entry: the conditions are alternatives; several entries must all hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// The activity depended on.
+    pub activity: String,
+    /// `dependencyConditions` (alternatives).
+    pub conditions: Vec<Condition>,
+    /// JSONPath of the entry.
+    pub path: String,
+}
+
+/// An activity's `state`: `Inactive` activities do not run and end as `onInactiveMarkAs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InactiveMark {
+    /// `Succeeded` (ADF's default).
+    Succeeded,
+    /// `Failed`.
+    Failed,
+    /// `Skipped`.
+    Skipped,
 }
 
 /// One activity of a pipeline.
@@ -43,6 +118,14 @@ pub struct Activity {
     pub name: String,
     /// Where the activity object is, e.g. `$.properties.activities[0]`.
     pub origin: Origin,
+    /// The ADF activity `type`, as written.
+    pub activity_type: String,
+    /// `dependsOn`.
+    pub depends_on: Vec<Dependency>,
+    /// `state: Inactive` with its `onInactiveMarkAs`; `None` for an active activity.
+    pub inactive: Option<InactiveMark>,
+    /// The whole activity object, unevaluated.
+    pub raw: RawProperties,
     /// The type and its properties.
     pub kind: ActivityKind,
 }
@@ -50,11 +133,31 @@ pub struct Activity {
 impl Activity {
     /// The ADF activity `type`.
     pub fn type_name(&self) -> &str {
-        match &self.kind {
-            ActivityKind::Copy(_) => "Copy",
-            ActivityKind::Lookup(_) => "Lookup",
-            ActivityKind::Unsupported { activity_type } => activity_type,
+        &self.activity_type
+    }
+
+    /// The names of the datasets this activity references, with the JSONPath of each
+    /// reference (reference names are never expressions).
+    pub fn dataset_references(&self) -> Vec<(String, String)> {
+        let node = self.raw.node();
+        let mut out = Vec::new();
+        for key in ["inputs", "outputs"] {
+            if let Some(list) = node.field(key).and_then(|n| n.as_array().ok()) {
+                for r in list {
+                    if let Some(name) = r.value.get("referenceName").and_then(Value::as_str) {
+                        out.push((name.to_string(), r.key_path("referenceName")));
+                    }
+                }
+            }
         }
+        if let Some(ds) = node
+            .field("typeProperties")
+            .and_then(|tp| tp.field("dataset"))
+            && let Some(name) = ds.value.get("referenceName").and_then(Value::as_str)
+        {
+            out.push((name.to_string(), ds.key_path("referenceName")));
+        }
+        out
     }
 }
 
@@ -65,11 +168,40 @@ pub enum ActivityKind {
     Copy(Box<CopyActivity>),
     /// `Lookup`.
     Lookup(LookupActivity),
-    /// Any other ADF activity type (ForEach, SetVariable, ...).
-    Unsupported {
-        /// The ADF activity type.
-        activity_type: String,
+    /// A Copy or Lookup whose properties hold expressions: read when it runs, once evaluated.
+    Dynamic,
+    /// `ForEach`: `items`, `isSequential` and `batchCount` are read from `raw` when it runs.
+    ForEach(Vec<Activity>),
+    /// `IfCondition`: `expression` is read from `raw` when it runs.
+    IfCondition {
+        /// `ifTrueActivities`.
+        if_true: Vec<Activity>,
+        /// `ifFalseActivities`.
+        if_false: Vec<Activity>,
     },
+    /// `SetVariable` of `variableName` (its `value` is read when it runs).
+    SetVariable(String),
+    /// `AppendVariable` to `variableName` (its `value` is read when it runs).
+    AppendVariable(String),
+    /// `Wait` (`waitTimeInSeconds` is read when it runs).
+    Wait,
+    /// `Fail` (`message` and `errorCode` are read when it runs).
+    Fail,
+    /// Any other ADF activity type (Execute Pipeline, Web, ...): running it is an error.
+    Unsupported,
+}
+
+impl ActivityKind {
+    /// The inner activity lists of a container.
+    pub fn inner(&self) -> Vec<&[Activity]> {
+        match self {
+            ActivityKind::ForEach(list) => vec![list.as_slice()],
+            ActivityKind::IfCondition { if_true, if_false } => {
+                vec![if_true.as_slice(), if_false.as_slice()]
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// A Copy activity.
@@ -77,8 +209,12 @@ pub enum ActivityKind {
 pub struct CopyActivity {
     /// Dataset name from `inputs[0].referenceName` (exactly one input).
     pub input: String,
+    /// `inputs[0].parameters`: values passed to the input dataset's parameters.
+    pub input_parameters: Map<String, Value>,
     /// Dataset name from `outputs[0].referenceName` (exactly one output).
     pub output: String,
+    /// `outputs[0].parameters`.
+    pub output_parameters: Map<String, Value>,
     /// `typeProperties.source`.
     pub source: CopySource,
     /// `typeProperties.sink`.
@@ -120,10 +256,14 @@ pub struct CopySink {
 pub struct LookupActivity {
     /// `typeProperties.dataset.referenceName`.
     pub dataset: String,
+    /// `typeProperties.dataset.parameters`.
+    pub dataset_parameters: Map<String, Value>,
     /// `typeProperties.source`.
     pub source: CopySource,
     /// `typeProperties.firstRowOnly`, default true.
     pub first_row_only: bool,
+    /// `policy`: retries.
+    pub policy: ActivityPolicy,
 }
 
 /// Reads one pipeline definition (`{"name": ..., "properties": ...}`).
@@ -131,53 +271,191 @@ pub(crate) fn parse(def: &Node<'_>) -> Result<Pipeline, ConfigError> {
     def.as_object()?;
     let name = def.req_str("name")?.to_string();
     let props = def.req_object("properties")?;
-    let mut activities: Vec<Activity> = Vec::new();
-    for node in props.array("activities")? {
-        let activity = parse_activity(&node)?;
-        if let Some(first) = activities.iter().find(|a| a.name == activity.name) {
-            return Err(ConfigError::Duplicate {
-                kind: "activity",
-                name: format!("{name}/{}", activity.name),
-                first: first.origin.file.clone(),
-                second: activity.origin.file.clone(),
-            });
-        }
-        activities.push(activity);
-    }
+    let activities = parse_list(&props, "activities", &name, &mut Vec::new())?;
+    props.note_unused_keys(
+        &["activities", "parameters", "variables"],
+        &[
+            "description",
+            "annotations",
+            "folder",
+            "concurrency",
+            "policy",
+            "runDimensions",
+            "lastPublishTime",
+        ],
+    );
     Ok(Pipeline {
         name,
         origin: def.origin(),
+        parameters: Parameters::parse(&props, "parameters")?,
+        variables: Parameters::parse(&props, "variables")?,
         activities,
     })
 }
 
-fn parse_activity(node: &Node<'_>) -> Result<Activity, ConfigError> {
+/// Reads an activity list; `seen` holds every activity name of the pipeline so far (ADF
+/// requires names to be unique across the whole pipeline, nested ones included).
+fn parse_list(
+    node: &Node<'_>,
+    key: &str,
+    pipeline: &str,
+    seen: &mut Vec<(String, Origin)>,
+) -> Result<Vec<Activity>, ConfigError> {
+    let mut activities = Vec::new();
+    for item in node.array(key)? {
+        let activity = parse_activity(&item, pipeline, seen)?;
+        activities.push(activity);
+    }
+    Ok(activities)
+}
+
+/// Reads one activity (and its inner activities).
+pub(crate) fn parse_activity(
+    node: &Node<'_>,
+    pipeline: &str,
+    seen: &mut Vec<(String, Origin)>,
+) -> Result<Activity, ConfigError> {
     node.as_object()?;
     let name = node.req_str("name")?.to_string();
-    let activity_type = node.req_str("type")?;
-    let kind = match activity_type {
-        "Copy" => ActivityKind::Copy(Box::new(parse_copy(node)?)),
-        "Lookup" => ActivityKind::Lookup(parse_lookup(node)?),
-        other => ActivityKind::Unsupported {
-            activity_type: other.to_string(),
-        },
+    if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+        return Err(ConfigError::Duplicate {
+            kind: "activity",
+            name: format!("{pipeline}/{name}"),
+            first: first.file.clone(),
+            second: node.file.to_path_buf(),
+        });
+    }
+    seen.push((name.clone(), node.origin()));
+    let activity_type = node.req_str("type")?.to_string();
+    let depends_on = parse_depends_on(node)?;
+    let inactive = parse_state(node)?;
+    let kind = match activity_type.to_ascii_lowercase().as_str() {
+        "copy" | "lookup" if params::holds_expressions(node, &["dependsOn"]) => {
+            ActivityKind::Dynamic
+        }
+        "copy" => ActivityKind::Copy(Box::new(parse_copy(node)?)),
+        "lookup" => ActivityKind::Lookup(parse_lookup(node)?),
+        "foreach" => {
+            let tp = node.req_object("typeProperties")?;
+            tp.req("items", "an expression giving an array, e.g. {\"value\": \"@pipeline().parameters.tables\", \"type\": \"Expression\"}")?;
+            ActivityKind::ForEach(parse_list(&tp, "activities", pipeline, seen)?)
+        }
+        "ifcondition" => {
+            let tp = node.req_object("typeProperties")?;
+            tp.req("expression", "an expression giving a boolean")?;
+            ActivityKind::IfCondition {
+                if_true: parse_list(&tp, "ifTrueActivities", pipeline, seen)?,
+                if_false: parse_list(&tp, "ifFalseActivities", pipeline, seen)?,
+            }
+        }
+        "setvariable" | "appendvariable" => {
+            let tp = node.req_object("typeProperties")?;
+            let variable = tp.req_str("variableName")?.to_string();
+            // `setSystemVariable` (a pipeline return value) has no variable to set.
+            if activity_type.eq_ignore_ascii_case("setvariable") {
+                ActivityKind::SetVariable(variable)
+            } else {
+                ActivityKind::AppendVariable(variable)
+            }
+        }
+        "wait" => ActivityKind::Wait,
+        "fail" => {
+            let tp = node.req_object("typeProperties")?;
+            tp.req("message", "the failure message")?;
+            tp.req("errorCode", "the error code")?;
+            ActivityKind::Fail
+        }
+        _ => ActivityKind::Unsupported,
     };
     Ok(Activity {
         name,
         origin: node.origin(),
+        activity_type,
+        depends_on,
+        inactive,
+        raw: RawProperties::from_node(Some(node), node.origin()),
         kind,
     })
 }
 
+fn parse_depends_on(node: &Node<'_>) -> Result<Vec<Dependency>, ConfigError> {
+    let mut out = Vec::new();
+    for entry in node.array("dependsOn")? {
+        let activity = entry.req_str("activity")?.to_string();
+        let mut conditions = Vec::new();
+        for c in entry.array("dependencyConditions")? {
+            conditions.push(Condition::parse(&c)?);
+        }
+        if conditions.is_empty() {
+            return Err(entry.missing(
+                "dependencyConditions",
+                "one or more of Succeeded, Failed, Skipped, Completed",
+            ));
+        }
+        out.push(Dependency {
+            activity,
+            conditions,
+            path: entry.path.clone(),
+        });
+    }
+    Ok(out)
+}
+
+fn parse_state(node: &Node<'_>) -> Result<Option<InactiveMark>, ConfigError> {
+    let Some(state) = node.field("state") else {
+        return Ok(None);
+    };
+    if state.as_enum(&["Active", "Inactive"])? == "Active" {
+        return Ok(None);
+    }
+    let mark = match node.field("onInactiveMarkAs") {
+        None => InactiveMark::Succeeded,
+        Some(m) => match m.as_enum(&["Succeeded", "Failed", "Skipped"])? {
+            "Failed" => InactiveMark::Failed,
+            "Skipped" => InactiveMark::Skipped,
+            _ => InactiveMark::Succeeded,
+        },
+    };
+    Ok(Some(mark))
+}
+
+/// Reads an evaluated (or expression-free) Copy or Lookup activity into its kind.
+pub fn parse_runnable(node: &Node<'_>) -> Result<ActivityKind, ConfigError> {
+    let activity_type = node.req_str("type")?;
+    match activity_type.to_ascii_lowercase().as_str() {
+        "copy" => Ok(ActivityKind::Copy(Box::new(parse_copy(node)?))),
+        "lookup" => Ok(ActivityKind::Lookup(parse_lookup(node)?)),
+        _ => Err(node.req("type", "Copy or Lookup")?.invalid(
+            activity_type,
+            "only Copy and Lookup activities read datasets",
+            &["Copy", "Lookup"],
+        )),
+    }
+}
+
+/// A reference's `parameters` object (absent: none).
+fn reference_parameters(reference: &Node<'_>) -> Result<Map<String, Value>, ConfigError> {
+    Ok(reference
+        .opt_object("parameters")?
+        .map(|p| p.value.as_object().cloned().unwrap_or_default())
+        .unwrap_or_default())
+}
+
 /// The dataset named by the single element of the `key` array.
-fn single_reference(activity: &Node<'_>, key: &str) -> Result<String, ConfigError> {
+fn single_reference(
+    activity: &Node<'_>,
+    key: &str,
+) -> Result<(String, Map<String, Value>), ConfigError> {
     const EXPECTED: &str = "exactly one dataset reference, e.g. [{\"referenceName\": \"MyDataset\", \"type\": \"DatasetReference\"}]";
     let Some(node) = activity.field(key) else {
         return Err(activity.missing(key, EXPECTED));
     };
     match node.as_array()?.as_slice() {
         [] => Err(activity.missing(key, EXPECTED)),
-        [one] => Ok(one.req_str("referenceName")?.to_string()),
+        [one] => Ok((
+            one.req_str("referenceName")?.to_string(),
+            reference_parameters(one)?,
+        )),
         more => Err(node.invalid(
             &format!("{} datasets", more.len()),
             "quiver copies exactly one dataset per Copy activity; use one activity per dataset",
@@ -187,8 +465,8 @@ fn single_reference(activity: &Node<'_>, key: &str) -> Result<String, ConfigErro
 }
 
 fn parse_copy(activity: &Node<'_>) -> Result<CopyActivity, ConfigError> {
-    let input = single_reference(activity, "inputs")?;
-    let output = single_reference(activity, "outputs")?;
+    let (input, input_parameters) = single_reference(activity, "inputs")?;
+    let (output, output_parameters) = single_reference(activity, "outputs")?;
     let tp = activity.req_object("typeProperties")?;
     let source = parse_source(&tp.req_object("source")?)?;
     let sink = parse_sink(&tp.req_object("sink")?)?;
@@ -198,11 +476,28 @@ fn parse_copy(activity: &Node<'_>) -> Result<CopyActivity, ConfigError> {
     let data_integration_units = tp
         .opt_u64_in("dataIntegrationUnits", 1..=u64::from(u32::MAX))?
         .map(|v| v as u32);
-    tp.warn_unknown_keys(&["source", "sink", "parallelCopies", "dataIntegrationUnits"]);
+    tp.note_unused_keys(
+        &["source", "sink", "parallelCopies", "dataIntegrationUnits"],
+        &[
+            "enableStaging",
+            "stagingSettings",
+            "translator",
+            "enableSkipIncompatibleRow",
+            "logSettings",
+            "validateDataConsistency",
+            "preserve",
+            "preserveRules",
+            "skipErrorFile",
+            "redirectIncompatibleRowSettings",
+            "logStorageSettings",
+        ],
+    );
     let policy = policy::parse(activity)?;
     Ok(CopyActivity {
         input,
+        input_parameters,
         output,
+        output_parameters,
         source,
         sink,
         parallel_copies,
@@ -213,17 +508,18 @@ fn parse_copy(activity: &Node<'_>) -> Result<CopyActivity, ConfigError> {
 
 fn parse_lookup(activity: &Node<'_>) -> Result<LookupActivity, ConfigError> {
     let tp = activity.req_object("typeProperties")?;
-    let dataset = tp
-        .req_object("dataset")?
-        .req_str("referenceName")?
-        .to_string();
+    let reference = tp.req_object("dataset")?;
+    let dataset = reference.req_str("referenceName")?.to_string();
+    let dataset_parameters = reference_parameters(&reference)?;
     let source = parse_source(&tp.req_object("source")?)?;
     let first_row_only = tp.opt_bool("firstRowOnly")?.unwrap_or(true);
     tp.warn_unknown_keys(&["dataset", "source", "firstRowOnly"]);
     Ok(LookupActivity {
         dataset,
+        dataset_parameters,
         source,
         first_row_only,
+        policy: policy::parse(activity)?,
     })
 }
 
@@ -392,13 +688,79 @@ mod tests {
     }
 
     #[test]
-    fn query_expressions_are_rejected() {
-        let e = pipeline(copy(json!({"source": {"type": "ImpalaSource",
+    fn activities_with_expressions_are_read_when_they_run() {
+        let p = pipeline(copy(json!({"source": {"type": "ImpalaSource",
             "query": "@concat('select ', pipeline().parameters.cols)"}, "sink": {"type": "ParquetSink"}})))
-        .unwrap_err();
-        assert!(
-            matches!(e, ConfigError::InvalidValue { ref path, ref reason, .. }
-            if path.ends_with("source.query") && reason.contains("expressions"))
+        .unwrap();
+        assert!(matches!(p.activities[0].kind, ActivityKind::Dynamic));
+        // Once evaluated, the same object reads as a Copy activity.
+        let mut evaluated = copy(json!({"source": {"type": "ImpalaSource",
+            "query": "@literal text"}, "sink": {"type": "ParquetSink"}}))[0]
+            .clone();
+        evaluated["inputs"][0]["parameters"] = json!({"table": "t1"});
+        let node = Node::evaluated(&evaluated, Path::new("p.json"), "$.x");
+        let ActivityKind::Copy(c) = parse_runnable(&node).unwrap() else {
+            panic!()
+        };
+        assert_eq!(c.source.query.as_deref(), Some("@literal text"));
+        assert_eq!(c.input_parameters.get("table"), Some(&json!("t1")));
+    }
+
+    #[test]
+    fn control_flow_dependencies_and_nesting() {
+        let p = pipeline(json!([
+            {"name": "L", "type": "Lookup", "typeProperties": {
+                "dataset": {"referenceName": "d", "parameters": {"t": "x"}}, "source": {"type": "S"}}},
+            {"name": "F", "type": "ForEach",
+             "dependsOn": [{"activity": "L", "dependencyConditions": ["succeeded", "Skipped"]}],
+             "typeProperties": {"items": {"value": "@activity('L').output.value", "type": "Expression"},
+                "isSequential": "false", "batchCount": 4,
+                "activities": [{"name": "Inner", "type": "Wait", "typeProperties": {"waitTimeInSeconds": 1}}]}},
+            {"name": "I", "type": "IfCondition", "state": "Inactive", "onInactiveMarkAs": "skipped",
+             "typeProperties": {"expression": {"value": "@true", "type": "Expression"},
+                "ifTrueActivities": [{"name": "Boom", "type": "Fail", "typeProperties": {"message": "m", "errorCode": "42"}}]}},
+            {"name": "S", "type": "SetVariable", "typeProperties": {"variableName": "v", "value": "x"}},
+            {"name": "X", "type": "ExecutePipeline"}
+        ]))
+        .unwrap();
+        let ActivityKind::Lookup(l) = &p.activities[0].kind else {
+            panic!()
+        };
+        assert_eq!(l.dataset_parameters.get("t"), Some(&json!("x")));
+        let f = &p.activities[1];
+        assert_eq!(
+            f.depends_on,
+            vec![Dependency {
+                activity: "L".into(),
+                conditions: vec![Condition::Succeeded, Condition::Skipped],
+                path: "$.properties.activities[1].dependsOn[0]".into()
+            }]
         );
+        let ActivityKind::ForEach(inner) = &f.kind else {
+            panic!()
+        };
+        assert_eq!(inner[0].name, "Inner");
+        assert_eq!(
+            inner[0].origin.path,
+            "$.properties.activities[1].typeProperties.activities[0]"
+        );
+        assert_eq!(p.activities[2].inactive, Some(InactiveMark::Skipped));
+        assert!(matches!(&p.activities[3].kind, ActivityKind::SetVariable(v) if v == "v"));
+        assert!(matches!(p.activities[4].kind, ActivityKind::Unsupported));
+        let names: Vec<&str> = p.all_activities().iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["L", "F", "Inner", "I", "Boom", "S", "X"]);
+        assert_eq!(p.activities[0].dataset_references()[0].0, "d");
+        // Names are unique across nesting levels.
+        let e = pipeline(json!([
+            {"name": "A", "type": "Wait"},
+            {"name": "F", "type": "ForEach", "typeProperties": {"items": "@x", "activities": [{"name": "A", "type": "Wait"}]}}
+        ]))
+        .unwrap_err();
+        assert!(matches!(e, ConfigError::Duplicate { ref name, .. } if name == "P/A"));
+        let e = pipeline(json!([{"name": "A", "type": "Wait",
+            "dependsOn": [{"activity": "B", "dependencyConditions": ["Sometimes"]}]}]))
+        .unwrap_err();
+        assert!(matches!(e, ConfigError::InvalidValue { ref path, .. }
+            if path == "$.properties.activities[0].dependsOn[0].dependencyConditions[0]"));
     }
 }

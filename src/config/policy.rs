@@ -58,7 +58,7 @@ pub(crate) fn parse(activity: &Node<'_>) -> Result<ActivityPolicy, ConfigError> 
     if let Some(seconds) = node.opt_u64_in("retryIntervalInSeconds", interval)? {
         policy.retry_interval_in_seconds = seconds as u32;
     }
-    node.warn_unknown_keys(KNOWN_KEYS);
+    node.note_unused_keys(&KNOWN_KEYS[1..3], KNOWN_KEYS);
     Ok(policy)
 }
 
@@ -115,8 +115,10 @@ mod tests {
             policy(json!({"policy": {"retryIntervalInSeconds": 86401}})),
             Err(ConfigError::InvalidValue { .. })
         ));
+        // A number written as a string is accepted, as ADF's service accepts it.
+        assert_eq!(policy(json!({"policy": {"retry": "2"}})).unwrap().retry, 2);
         assert!(matches!(
-            policy(json!({"policy": {"retry": "2"}})),
+            policy(json!({"policy": {"retry": true}})),
             Err(ConfigError::WrongType { ref path, .. }) if path == "$.policy.retry"
         ));
         assert!(matches!(

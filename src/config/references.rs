@@ -7,7 +7,6 @@ use std::path::Path;
 use super::Factory;
 use super::dataset::Dataset;
 use super::error::ConfigError;
-use super::pipeline::ActivityKind;
 
 pub(crate) fn check(factory: &Factory) -> Result<(), ConfigError> {
     for ds in factory.datasets.values() {
@@ -24,32 +23,9 @@ pub(crate) fn check(factory: &Factory) -> Result<(), ConfigError> {
         }
     }
     for p in factory.pipelines.values() {
-        for a in &p.activities {
-            let file = &a.origin.file;
-            match &a.kind {
-                ActivityKind::Copy(c) => {
-                    dataset_ref(
-                        factory,
-                        file,
-                        a.origin.join(".inputs[0].referenceName"),
-                        &c.input,
-                    )?;
-                    dataset_ref(
-                        factory,
-                        file,
-                        a.origin.join(".outputs[0].referenceName"),
-                        &c.output,
-                    )?;
-                }
-                ActivityKind::Lookup(l) => {
-                    dataset_ref(
-                        factory,
-                        file,
-                        a.origin.join(".typeProperties.dataset.referenceName"),
-                        &l.dataset,
-                    )?;
-                }
-                ActivityKind::Unsupported { .. } => {}
+        for a in p.all_activities() {
+            for (name, path) in a.dataset_references() {
+                dataset_ref(factory, &a.origin.file, path, &name)?;
             }
         }
     }

@@ -185,48 +185,68 @@ pub fn spec_systems() -> &'static [&'static str] {
 /// dataset's and sink's properties, each dataset against its linked service, and each
 /// activity's source and sink against its datasets. Errors carry the file and JSONPath.
 pub fn validate(factory: &Factory) -> Result<(), ConfigError> {
-    for ls in factory.linked_services() {
+    // Definitions with parameters or expressions are checked when a run has evaluated them
+    // (`Factory::instantiate`); everything literal is checked now.
+    for ls in factory.linked_services().filter(|ls| !ls.dynamic) {
         (linked_service(ls)?.check)(ls)?;
     }
     for ds in factory.datasets() {
-        (dataset(ds)?.check)(ds)?;
+        // The type must be known even when the rest waits for a run.
+        let entry = dataset(ds)?;
+        if !ds.dynamic {
+            (entry.check)(ds)?;
+        }
     }
-    for p in factory.pipelines() {
-        for a in &p.activities {
-            if let ActivityKind::Copy(c) = &a.kind {
-                (sink(&c.sink)?.check)(&c.sink)?;
-            }
+    let activities: Vec<_> = factory
+        .pipelines()
+        .flat_map(|p| p.all_activities())
+        .collect();
+    for a in &activities {
+        if let ActivityKind::Copy(c) = &a.kind {
+            (sink(&c.sink)?.check)(&c.sink)?;
         }
     }
     for ds in factory.datasets() {
-        bind(ds, factory.linked_service_of(ds)?)?;
+        let ls = factory.linked_service_of(ds)?;
+        if !ds.dynamic && !ls.dynamic {
+            bind(ds, ls)?;
+        }
     }
-    for p in factory.pipelines() {
-        for a in &p.activities {
-            match &a.kind {
-                ActivityKind::Copy(c) => {
-                    check_source(factory.dataset(&c.input)?, &c.source)?;
-                    let output = factory.dataset(&c.output)?;
-                    let entry = sink(&c.sink)?;
-                    if output.type_name != entry.dataset_type {
-                        return Err(ConfigError::InvalidValue {
-                            file: a.origin.file.clone(),
-                            path: a.origin.join(".outputs[0].referenceName"),
-                            value: c.output.clone(),
-                            reason: format!(
-                                "{sink} writes {written} datasets, but dataset {:?} is of type {}; point outputs at a {written} dataset",
-                                c.output,
-                                output.type_name,
-                                sink = entry.sink_type,
-                                written = entry.dataset_type,
-                            ),
-                            allowed: &[],
-                        });
-                    }
+    let literal = |name: &str| -> Result<Option<&Dataset>, ConfigError> {
+        let ds = factory.dataset(name)?;
+        let ls = factory.linked_service_of(ds)?;
+        Ok((!ds.dynamic && !ls.dynamic).then_some(ds))
+    };
+    for a in &activities {
+        match &a.kind {
+            ActivityKind::Copy(c) => {
+                if let Some(input) = literal(&c.input)? {
+                    check_source(input, &c.source)?;
                 }
-                ActivityKind::Lookup(l) => check_source(factory.dataset(&l.dataset)?, &l.source)?,
-                ActivityKind::Unsupported { .. } => {}
+                let output = factory.dataset(&c.output)?;
+                let entry = sink(&c.sink)?;
+                if output.type_name != entry.dataset_type {
+                    return Err(ConfigError::InvalidValue {
+                        file: a.origin.file.clone(),
+                        path: a.origin.join(".outputs[0].referenceName"),
+                        value: c.output.clone(),
+                        reason: format!(
+                            "{sink} writes {written} datasets, but dataset {:?} is of type {}; point outputs at a {written} dataset",
+                            c.output,
+                            output.type_name,
+                            sink = entry.sink_type,
+                            written = entry.dataset_type,
+                        ),
+                        allowed: &[],
+                    });
+                }
             }
+            ActivityKind::Lookup(l) => {
+                if let Some(ds) = literal(&l.dataset)? {
+                    check_source(ds, &l.source)?;
+                }
+            }
+            _ => {}
         }
     }
     Ok(())

@@ -12,9 +12,12 @@ pub mod source;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use serde_json::{Map, Value};
+
+use crate::config::expr::Scope;
 use crate::config::{
-    ActivityKind, ActivityPolicy, ConfigError, CopyActivity, Dataset, Factory, LinkedService,
-    LookupActivity,
+    Activity, ActivityKind, ActivityPolicy, ConfigError, CopyActivity, Dataset, Factory,
+    LinkedService, Pipeline, RunIdentity, RunScope,
 };
 use crate::connectors::SourceError;
 use crate::connectors::entries::BuildError;
@@ -154,34 +157,113 @@ pub struct CopyActivityPlan {
     pub job: CopyJob,
 }
 
-/// Resolves every Copy activity that `pipeline`/`activity` select.
+/// Resolves every Copy activity that `pipeline`/`activity` select, with the pipeline's
+/// parameters at their defaults.
 pub fn copy_activities(
     factory: &Factory,
     pipeline: Option<&str>,
     activity: Option<&str>,
     options: &EngineOptions,
 ) -> Result<Vec<CopyActivityPlan>, PlanError> {
+    copy_activities_with(factory, pipeline, activity, options, &Map::new())
+}
+
+/// Resolves every Copy activity that `pipeline`/`activity` select, with the pipeline
+/// parameters `params` (as given on the command line: strings convert to the declared types).
+/// Their expressions are evaluated now; one that reads `item()`, a variable set by another
+/// activity or an activity's output needs `quiver run`.
+pub fn copy_activities_with(
+    factory: &Factory,
+    pipeline: Option<&str>,
+    activity: Option<&str>,
+    options: &EngineOptions,
+    params: &Map<String, Value>,
+) -> Result<Vec<CopyActivityPlan>, PlanError> {
     let selected = factory.copy_activities(pipeline, activity)?;
-    let copy_id = new_copy_id();
     let mut plans = Vec::with_capacity(selected.len());
-    for (n, (pipeline, act)) in selected.into_iter().enumerate() {
-        let ActivityKind::Copy(copy) = &act.kind else {
-            return Err(PlanError::WrongActivity {
-                file: pipeline.origin.file.clone(),
-                activity: act.name.clone(),
-                activity_type: act.type_name().to_string(),
-                expected: "Copy",
-            });
-        };
-        plans.push(copy_activity(
-            factory,
-            &act.name,
-            copy,
-            options,
-            &format!("{copy_id}{n}"),
-        )?);
+    for (pipeline, act) in selected {
+        let scope = run_scope(factory, pipeline, params)?;
+        plans.push(copy_instance(factory, pipeline, act, &scope, options)?);
     }
     Ok(plans)
+}
+
+/// The scope of a run of `pipeline` with `params` bound (see [`copy_activities_with`]).
+pub fn run_scope(
+    factory: &Factory,
+    pipeline: &Pipeline,
+    params: &Map<String, Value>,
+) -> Result<RunScope, ConfigError> {
+    let what = format!("pipeline {:?}", pipeline.name);
+    let bound = pipeline
+        .parameters
+        .bind(params, &what, "--param NAME=VALUE or --params-file")?;
+    let identity = RunIdentity {
+        factory: factory.name.clone().unwrap_or_else(|| {
+            factory
+                .root
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        }),
+        run_id: new_run_id(),
+        trigger_time: chrono::Utc::now(),
+    };
+    Ok(RunScope::new(
+        pipeline,
+        bound,
+        factory.global_parameters.clone(),
+        &identity,
+    ))
+}
+
+/// Instantiates one Copy activity of `pipeline` for a run (see `Factory::instantiate`),
+/// checks it with every connector, and plans it.
+pub fn copy_instance(
+    factory: &Factory,
+    pipeline: &Pipeline,
+    act: &Activity,
+    scope: &dyn Scope,
+    options: &EngineOptions,
+) -> Result<CopyActivityPlan, PlanError> {
+    let instance = factory.instantiate(pipeline, act, scope)?;
+    registry::validate(&instance)?;
+    let act = &instance.pipeline(&pipeline.name)?.activities[0];
+    let ActivityKind::Copy(copy) = &act.kind else {
+        return Err(PlanError::WrongActivity {
+            file: pipeline.origin.file.clone(),
+            activity: act.name.clone(),
+            activity_type: act.type_name().to_string(),
+            expected: "Copy",
+        });
+    };
+    copy_activity(&instance, &act.name, copy, options, &new_copy_id())
+}
+
+/// Instantiates one Lookup activity of `pipeline` for a run and resolves its source.
+pub fn lookup_instance(
+    factory: &Factory,
+    pipeline: &Pipeline,
+    act: &Activity,
+    scope: &dyn Scope,
+) -> Result<LookupPlan, PlanError> {
+    let instance = factory.instantiate(pipeline, act, scope)?;
+    registry::validate(&instance)?;
+    let act = &instance.pipeline(&pipeline.name)?.activities[0];
+    let ActivityKind::Lookup(l) = &act.kind else {
+        return Err(PlanError::WrongActivity {
+            file: pipeline.origin.file.clone(),
+            activity: act.name.clone(),
+            activity_type: act.type_name().to_string(),
+            expected: "Lookup",
+        });
+    };
+    let dataset = instance.dataset(&l.dataset)?;
+    Ok(LookupPlan {
+        source: source::resolve(&instance, dataset, Some(&l.source))?,
+        first_row_only: l.first_row_only,
+        policy: l.policy,
+    })
 }
 
 fn copy_activity(
@@ -230,42 +312,51 @@ pub struct LookupPlan {
     pub source: ResolvedSource,
     /// ADF `firstRowOnly`.
     pub first_row_only: bool,
+    /// The activity's `policy`: retries.
+    pub policy: ActivityPolicy,
 }
 
-/// Resolves a Lookup activity by name.
+/// Resolves a Lookup activity by name, with the pipeline parameters `params`.
 pub fn lookup_activity(
     factory: &Factory,
     pipeline: Option<&str>,
     activity: &str,
+    params: &Map<String, Value>,
 ) -> Result<LookupPlan, PlanError> {
     let (pipeline, act) = factory.find_activity(pipeline, activity)?;
-    let ActivityKind::Lookup(LookupActivity {
-        dataset,
-        source,
-        first_row_only,
-    }) = &act.kind
-    else {
-        return Err(PlanError::WrongActivity {
-            file: pipeline.origin.file.clone(),
-            activity: act.name.clone(),
-            activity_type: act.type_name().to_string(),
-            expected: "Lookup",
-        });
-    };
-    let dataset = factory.dataset(dataset)?;
-    Ok(LookupPlan {
-        source: source::resolve(factory, dataset, Some(source))?,
-        first_row_only: *first_row_only,
-    })
+    let scope = run_scope(factory, pipeline, params)?;
+    lookup_instance(factory, pipeline, act, &scope)
 }
 
-/// A copy id: unique per run, used in temporary and default file names.
+/// A copy id: unique per copy (several run at once in a ForEach), used in temporary and
+/// default file names.
 fn new_copy_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let micros = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_micros())
         .unwrap_or_default();
-    format!("{:x}{:04x}", micros, std::process::id() & 0xFFFF)
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{:x}{:04x}{n}", micros, std::process::id() & 0xFFFF)
+}
+
+/// A run id in GUID form (`pipeline().RunId`), from the clock, the process and a counter.
+pub fn new_run_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let hi = (nanos as u64) ^ (u64::from(std::process::id()) << 40);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        (hi >> 32) as u32,
+        (hi >> 16) as u16,
+        hi & 0xfff,
+        n & 0xfff,
+        (nanos >> 64) as u64 ^ (n << 20) ^ (hi & 0xffff_ffff_ffff)
+    )
 }
 
 #[cfg(test)]

@@ -90,7 +90,7 @@ fn pipeline() -> Value {
         {"name": "Peek", "type": "Lookup", "typeProperties": {
             "source": {"type": "QuiverSyntheticSource"},
             "dataset": {"referenceName": "Numbers", "type": "DatasetReference"}}},
-        {"name": "Loop", "type": "ForEach", "typeProperties": {"items": {"value": "@x", "type": "Expression"}}}
+        {"name": "Loop", "type": "ForEach", "typeProperties": {"items": {"value": "@createArray(1)", "type": "Expression"}}}
     ], "parameters": {"p": {"type": "string"}}}})
 }
 
@@ -229,7 +229,7 @@ fn folder_factory_loads_and_ignores_other_folders() {
     };
     assert!(l.first_row_only);
     assert!(matches!(&p.activities[3].kind,
-        ActivityKind::Unsupported { activity_type } if activity_type == "ForEach"));
+        ActivityKind::ForEach(inner) if inner.is_empty()));
 }
 
 #[test]

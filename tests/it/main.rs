@@ -12,6 +12,7 @@ mod hive_cli;
 mod hs2;
 mod impala;
 mod metrics;
+mod pipelines;
 mod resume;
 mod spark;
 mod spec;

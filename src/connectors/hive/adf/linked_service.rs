@@ -288,17 +288,16 @@ impl Rules {
         allowed: &'static [&'static str],
     ) -> Result<T, ConfigError> {
         let raw = node.as_str()?;
-        let value = raw.trim_end();
-        if allowed.contains(&value)
-            && let Some((_, v)) = names.iter().find(|(n, _)| *n == value)
+        let value = raw.trim();
+        // ADF's service matches enumerated values case-insensitively.
+        if let Some(name) = allowed.iter().find(|a| a.eq_ignore_ascii_case(value))
+            && let Some((_, v)) = names.iter().find(|(n, _)| n == name)
         {
             return Ok(*v);
         }
         let other = rules(self.flavor, self.other_version());
         let other_allowed = [other.transports, other.auths, other.server_types].concat();
-        let reason = if let Some(close) = allowed.iter().find(|a| a.eq_ignore_ascii_case(value)) {
-            format!("values are case-sensitive; write {close:?}")
-        } else if other_allowed.contains(&value) {
+        let reason = if other_allowed.iter().any(|a| a.eq_ignore_ascii_case(value)) {
             format!(
                 "{value} exists only in {}, not in the {}; {}",
                 other.name(),
@@ -329,11 +328,17 @@ fn parse_version(props: &Node<'_>) -> Result<ConnectorVersion, ConfigError> {
     let Some(node) = props.field("version") else {
         return Ok(ConnectorVersion::V1);
     };
-    match node.as_str()? {
-        "2.0" => Ok(ConnectorVersion::V2),
+    // ADF writes "2.0"; an explicit "1.0" is the legacy version, as an absent one is.
+    let text = match node.value {
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => node.as_str()?.trim().to_string(),
+    };
+    match text.as_str() {
+        "2.0" | "2" => Ok(ConnectorVersion::V2),
+        "1.0" | "1" => Ok(ConnectorVersion::V1),
         other => Err(node.invalid(
             other,
-            "the connector version must be \"2.0\"; omit \"version\" to use the legacy 1.0 connector",
+            "the connector version must be \"2.0\", or \"1.0\" (or omitted) for the legacy connector",
             VERSIONS,
         )),
     }

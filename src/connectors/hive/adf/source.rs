@@ -97,10 +97,10 @@ pub(crate) fn warn_ignored_hive_source_keys(source: &CopySource) {
 fn parse_partitioning(source: &Node<'_>) -> Result<Option<RangePartitioning>, ConfigError> {
     let dynamic = match source.field("partitionOption") {
         None => false,
-        Some(node) => match node.as_str()? {
-            "None" => false,
-            "DynamicRange" => true,
-            "PhysicalPartitionsOfTable" => {
+        Some(node) => match node.as_str()?.trim().to_ascii_lowercase().as_str() {
+            "none" => false,
+            "dynamicrange" => true,
+            "physicalpartitionsoftable" => {
                 return Err(node.invalid(
                     "PhysicalPartitionsOfTable",
                     "Impala and Spark sources cannot read physical partitions; use DynamicRange over a numeric or date column",
@@ -108,11 +108,7 @@ fn parse_partitioning(source: &Node<'_>) -> Result<Option<RangePartitioning>, Co
                 ));
             }
             other => {
-                return Err(node.invalid(
-                    other,
-                    "unknown partition option (values are case-sensitive)",
-                    PARTITION_OPTIONS,
-                ));
+                return Err(node.invalid(other, "unknown partition option", PARTITION_OPTIONS));
             }
         },
     };
@@ -394,8 +390,15 @@ mod tests {
             source(json!({"type": "SparkSource", "partitionOption": "PhysicalPartitionsOfTable"}))
                 .unwrap_err();
         invalid_at(e, "$.source.partitionOption");
-        match source(json!({"type": "SparkSource", "partitionOption": "dynamicrange"})).unwrap_err()
-        {
+        // Case-insensitive, as in ADF's service.
+        assert!(
+            source(
+                json!({"type": "SparkSource", "partitionOption": "dynamicrange",
+                "partitionSettings": {"partitionColumnName": "id"}})
+            )
+            .is_ok()
+        );
+        match source(json!({"type": "SparkSource", "partitionOption": "Dynamic"})).unwrap_err() {
             ConfigError::InvalidValue { allowed, .. } => assert_eq!(allowed, PARTITION_OPTIONS),
             other => panic!("unexpected {other:?}"),
         }

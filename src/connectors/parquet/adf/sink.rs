@@ -40,9 +40,9 @@ fn parse(sink: &Node<'_>) -> Result<ParquetSinkSettings, ConfigError> {
     let mut file_name_prefix = None;
     if let Some(format) = sink.opt_object("formatSettings")? {
         if let Some(t) = format.field("type") {
-            match t.as_str()? {
-                "ParquetWriteSettings" => {}
-                other => return Err(t.unknown_type(other, &["ParquetWriteSettings"])),
+            let found = t.as_str()?;
+            if !found.eq_ignore_ascii_case("ParquetWriteSettings") {
+                return Err(t.unknown_type(found, &["ParquetWriteSettings"]));
             }
         }
         max_rows_per_file = format.opt_u64_in("maxRowsPerFile", 1..=u64::MAX)?;

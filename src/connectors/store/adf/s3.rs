@@ -59,9 +59,9 @@ fn service_url(tp: &Node<'_>) -> Result<Option<String>, ConfigError> {
 fn parse_s3(tp: &Node<'_>) -> Result<AmazonS3LinkedService, ConfigError> {
     let authentication_type = match tp.field("authenticationType") {
         None => S3AuthenticationType::AccessKey,
-        Some(node) => match node.as_str()? {
-            "AccessKey" => S3AuthenticationType::AccessKey,
-            "TemporarySecurityCredentials" => S3AuthenticationType::TemporarySecurityCredentials,
+        Some(node) => match node.as_str()?.trim().to_ascii_lowercase().as_str() {
+            "accesskey" => S3AuthenticationType::AccessKey,
+            "temporarysecuritycredentials" => S3AuthenticationType::TemporarySecurityCredentials,
             other => {
                 return Err(node.invalid(
                     other,

@@ -154,13 +154,13 @@ fn impala_transports_and_auth_per_version() {
         ["Anonymous", "SASLUsername", "UsernameAndPassword"]
     );
     assert!(reason.contains("does not know"), "{reason}");
-    let e = impala(
+    // Enumerated values match case-insensitively, as in ADF's service.
+    let ls = impala(
         None,
-        json!({"host": "h", "authenticationType": "anonymous"}),
+        json!({"host": "h", "authenticationType": " anonymous", "thriftTransportProtocol": "BINARY"}),
     )
-    .unwrap_err();
-    let (_, reason, _) = invalid(e, "$.typeProperties.authenticationType");
-    assert!(reason.contains("write \"Anonymous\""), "{reason}");
+    .unwrap();
+    assert_eq!(ls.authentication_type, HiveAuthenticationType::Anonymous);
 
     // authenticationType is required.
     assert!(matches!(
@@ -214,19 +214,30 @@ fn username_and_password_are_required() {
 #[test]
 fn version_values() {
     let tp = json!({"host": "h", "authenticationType": "Anonymous"});
-    for bad in ["1.0", "2", "3.0"] {
+    // "2.0" (or 2) is version 2.0; "1.0" (or 1), like an absent version, the legacy one.
+    assert_eq!(
+        impala(Some("1.0"), tp.clone()).unwrap().version,
+        ConnectorVersion::V1
+    );
+    assert_eq!(
+        impala(Some("2"), tp.clone()).unwrap().version,
+        ConnectorVersion::V2
+    );
+    for bad in ["3.0", "1.5", "latest"] {
         let e = impala(Some(bad), tp.clone()).unwrap_err();
         let (value, reason, allowed) = invalid(e, "$.version");
         assert_eq!(value, bad);
         assert_eq!(allowed, VERSIONS);
-        assert!(reason.contains("omit \"version\""), "{reason}");
+        assert!(reason.contains("or omitted"), "{reason}");
     }
     let v = json!({"type": "Impala", "version": 2.0, "typeProperties": tp});
     let root = Node::root(&v, Path::new("ls.json"));
-    assert!(matches!(
-        parse_impala(&root, &root.req_object("typeProperties").unwrap()),
-        Err(ConfigError::WrongType { ref path, .. }) if path == "$.version"
-    ));
+    assert_eq!(
+        parse_impala(&root, &root.req_object("typeProperties").unwrap())
+            .unwrap()
+            .version,
+        ConnectorVersion::V2
+    );
 }
 
 #[test]
@@ -340,13 +351,22 @@ fn tls_options_1_0() {
     let (_, reason, _) = invalid(e, "$.typeProperties.trustedCertPath");
     assert!(reason.contains("no such file"), "{reason}");
 
-    // Quoted booleans are type errors.
+    // Quoted booleans are accepted, as in ADF's service; other values are not.
+    assert!(
+        impala(
+            None,
+            json!({"host": "h", "authenticationType": "Anonymous", "enableSsl": "True"})
+        )
+        .unwrap()
+        .tls
+        .is_some()
+    );
     assert!(matches!(
         impala(
             None,
-            json!({"host": "h", "authenticationType": "Anonymous", "enableSsl": "true"})
+            json!({"host": "h", "authenticationType": "Anonymous", "enableSsl": "yes"})
         ),
-        Err(ConfigError::WrongType { .. })
+        Err(ConfigError::InvalidValue { .. })
     ));
 }
 
@@ -364,10 +384,20 @@ fn host_and_port_checks() {
     )
     .unwrap_err();
     invalid(e, "$.typeProperties.port");
-    assert!(matches!(
+    // ADF's service takes a quoted port.
+    assert_eq!(
         impala(
             None,
             json!({"host": "h", "port": "21050", "authenticationType": "Anonymous"})
+        )
+        .unwrap()
+        .port,
+        21050
+    );
+    assert!(matches!(
+        impala(
+            None,
+            json!({"host": "h", "port": [21050], "authenticationType": "Anonymous"})
         ),
         Err(ConfigError::WrongType { .. })
     ));
