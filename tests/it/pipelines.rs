@@ -224,7 +224,7 @@ fn factory_with(dir: &Path, activities: Value, extra: Value) -> PathBuf {
         json!({"name": "Gen", "properties": {"type": "QuiverSyntheticTable",
             "linkedServiceName": {"referenceName": "G", "type": "LinkedServiceReference"},
             "parameters": {"rows": {"type": "Int", "defaultValue": 100}},
-            "typeProperties": {"rows": "@dataset().rows", "partitions": 1, "profile": "numbers"}}}),
+            "typeProperties": {"rows": "@dataset().rows", "partitions": 1, "profile": "hiveBench"}}}),
     );
     write(
         "dataset/Out.json",
@@ -262,7 +262,10 @@ fn a_failure_runs_the_failed_branch_and_skips_the_succeeded_one() {
     let f = factory_with(
         &dir,
         json!([
-            copy("Load", json!("@pipeline().parameters.rows"), "load", json!([])),
+            // The row count goes through a variable, so it is known only when Load runs.
+            {"name": "Prep", "type": "SetVariable",
+             "typeProperties": {"variableName": "n", "value": "@pipeline().parameters.rows"}},
+            copy("Load", json!("@variables('n')"), "load", on("Prep", &["Succeeded"])),
             {"name": "OnSuccess", "type": "SetVariable", "dependsOn": on("Load", &["Succeeded"]),
              "typeProperties": {"variableName": "v", "value": "ok"}},
             {"name": "AfterSuccess", "type": "Wait", "dependsOn": on("OnSuccess", &["Succeeded"]),
@@ -273,7 +276,7 @@ fn a_failure_runs_the_failed_branch_and_skips_the_succeeded_one() {
              "typeProperties": {"waitTimeInSeconds": "0"}}
         ]),
         json!({"parameters": {"rows": {"type": "String", "defaultValue": "100"}},
-               "variables": {"v": {"type": "String"}}}),
+               "variables": {"v": {"type": "String"}, "n": {"type": "String"}}}),
     );
     let (code, run, stderr) = quiver_run(&f, &["--param", "rows=lots"]);
     assert_eq!(code, 1, "{stderr}\n{run:#}");
@@ -286,7 +289,8 @@ fn a_failure_runs_the_failed_branch_and_skips_the_succeeded_one() {
             ("Always", "Succeeded"),
             ("Load", "Failed"),
             ("OnFailure", "Succeeded"),
-            ("OnSuccess", "Skipped")
+            ("OnSuccess", "Skipped"),
+            ("Prep", "Succeeded")
         ]
         .map(|(a, b)| (a.to_string(), b.to_string()))
     );
@@ -316,7 +320,8 @@ fn a_failure_runs_the_failed_branch_and_skips_the_succeeded_one() {
             ("Always", "Succeeded"),
             ("Load", "Succeeded"),
             ("OnFailure", "Skipped"),
-            ("OnSuccess", "Succeeded")
+            ("OnSuccess", "Succeeded"),
+            ("Prep", "Succeeded")
         ]
         .map(|(a, b)| (a.to_string(), b.to_string()))
     );
@@ -419,14 +424,15 @@ fn broken(test: &str, expr: &str) -> (i32, String, PathBuf) {
 fn broken_expressions_are_refused_before_anything_runs_with_a_caret() {
     let path = "$.properties.activities[0].typeProperties.waitTimeInSeconds";
     for (expr, says, caret_at, caret_len) in [
-        ("@add(1, 2", "syntax error", 9, 1),
+        // The unclosed call's parenthesis and arguments.
+        ("@add(1, 2", "syntax error", 4, 5),
         ("@ad(1, 2)", "unknown function 'ad'", 1, 2),
         ("@add(1)", "takes 2 argument", 1, 3),
         (
             "@pipeline().parameters.m",
             "pipeline parameter 'm' is not defined",
             1,
-            24,
+            23,
         ),
         ("@item()", "item() is not available here", 1, 6),
     ] {

@@ -55,11 +55,11 @@ impl Profile {
     /// The allowed names, as written in a dataset's `profile` property.
     pub const NAMES: &'static [&'static str] = &["allTypes", "hiveBench"];
 
-    /// Parses a profile name.
+    /// Parses a profile name, in any case (as ADF matches enumerated values).
     pub fn from_name(name: &str) -> Option<Profile> {
-        match name {
-            "allTypes" => Some(Profile::AllTypes),
-            "hiveBench" => Some(Profile::HiveBench),
+        match name.trim().to_ascii_lowercase().as_str() {
+            "alltypes" => Some(Profile::AllTypes),
+            "hivebench" => Some(Profile::HiveBench),
             _ => None,
         }
     }
