@@ -198,6 +198,9 @@ pub enum CliError {
     /// The factory loaded but could not be turned into runnable work.
     #[error(transparent)]
     Plan(Box<PlanError>),
+    /// A pipeline cannot run as configured (found before anything ran).
+    #[error(transparent)]
+    Prepare(Box<crate::run::PrepareError>),
     /// Planning or running failed.
     #[error("{activity}: {source}")]
     Engine {
@@ -238,6 +241,12 @@ impl From<ConfigError> for CliError {
     }
 }
 
+impl From<crate::run::PrepareError> for CliError {
+    fn from(e: crate::run::PrepareError) -> Self {
+        CliError::Prepare(Box::new(e))
+    }
+}
+
 impl From<PlanError> for CliError {
     fn from(e: PlanError) -> Self {
         CliError::Plan(Box::new(e))
@@ -256,7 +265,7 @@ impl CliError {
     /// The exit status this error ends the process with.
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            CliError::Config(_) | CliError::Plan(_) => ExitStatus::BadConfig,
+            CliError::Config(_) | CliError::Plan(_) | CliError::Prepare(_) => ExitStatus::BadConfig,
             CliError::Engine { source, .. } if matches!(**source, EngineError::Cancelled) => {
                 ExitStatus::Cancelled
             }

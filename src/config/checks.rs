@@ -145,7 +145,14 @@ fn check_list(
     in_foreach: bool,
 ) -> Result<(), ConfigError> {
     for a in list {
-        for u in activity_uses(a)? {
+        let uses = activity_uses(a)?;
+        // Activities quiver does not run (Filter, Switch, Until, Web, ...) are only parsed:
+        // their own scoping rules (item() in a Filter's condition, activities inside a
+        // Switch's cases) are not quiver's to check, and running them is refused anyway.
+        if matches!(a.kind, ActivityKind::Unsupported) {
+            continue;
+        }
+        for u in uses {
             match &u.accessor {
                 Accessor::PipelineParameter(name) if p.parameters.get(name).is_none() => {
                     return Err(u.error(ExprErrorKind::NoSuchParameter {

@@ -203,7 +203,7 @@ pub enum ConfigError {
         /// The expression as written (the whole JSON string).
         expression: String,
         /// What went wrong, with the byte span of the failing part.
-        source: crate::config::expr::ExprError,
+        source: Box<crate::config::expr::ExprError>,
     },
 
     /// A pipeline's activities cannot run as wired: a `dependsOn` names an unknown activity,

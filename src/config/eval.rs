@@ -43,10 +43,10 @@ impl Use {
             file: self.file.clone(),
             path: self.path.clone(),
             expression: self.expression.clone(),
-            source: ExprError {
+            source: Box::new(ExprError {
                 kind,
                 span: self.span.clone(),
-            },
+            }),
         }
     }
 }
@@ -80,7 +80,7 @@ fn parse(text: &str, at: &Node<'_>) -> Result<Template, ConfigError> {
         file: at.file.to_path_buf(),
         path: at.path.clone(),
         expression: text.to_string(),
-        source,
+        source: Box::new(source),
     })
 }
 
@@ -143,7 +143,7 @@ fn walk_eval(node: &Node<'_>, scope: &dyn Scope, skip: &[&str]) -> Result<Value,
                 file: at.file.to_path_buf(),
                 path: at.path.clone(),
                 expression: text.to_string(),
-                source,
+                source: Box::new(source),
             });
     }
     match node.value {

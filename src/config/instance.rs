@@ -43,6 +43,19 @@ impl Scope for DefinitionScope<'_> {
     fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.outer.now()
     }
+    fn note_secret(&self, value: &str) {
+        self.outer.note_secret(value)
+    }
+}
+
+/// Hands the values of `params`' SecureString parameters to the run (see
+/// [`Scope::note_secret`]).
+fn note_secrets(params: &super::Parameters, values: &Map<String, Value>, scope: &dyn Scope) {
+    for name in params.secure_names() {
+        if let Some(Value::String(s)) = values.get(&name) {
+            scope.note_secret(s);
+        }
+    }
 }
 
 impl Factory {
@@ -159,6 +172,7 @@ impl<'f> Instances<'f> {
         let ds = self.factory.dataset(name)?;
         let what = format!("dataset {name:?}");
         let params = ds.parameters.bind(passed, &what, passed_at)?;
+        note_secrets(&ds.parameters, &params, scope);
         let mut instance = if ds.dynamic {
             let dscope = DefinitionScope {
                 outer: scope,
@@ -210,6 +224,7 @@ impl<'f> Instances<'f> {
         let ls = self.factory.linked_service(name)?;
         let what = format!("linked service {name:?}");
         let params = ls.parameters.bind(passed, &what, passed_at)?;
+        note_secrets(&ls.parameters, &params, scope);
         let instance = if ls.dynamic {
             let lscope = DefinitionScope {
                 outer: scope,

@@ -58,7 +58,7 @@ pub use policy::{
     ActivityPolicy, DEFAULT_RETRY_INTERVAL_SECONDS, MAX_RETRY_INTERVAL_SECONDS,
     MIN_RETRY_INTERVAL_SECONDS,
 };
-pub use scope::{RunIdentity, RunScope};
+pub use scope::{Redactor, RunIdentity, RunScope};
 pub use secret::Secret;
 pub use typed::TypedSlot;
 

@@ -107,13 +107,15 @@ impl ParamType {
             (ParamType::Bool, Value::String(s)) if s.trim().eq_ignore_ascii_case("false") => {
                 Ok(Value::Bool(false))
             }
-            (ParamType::Array, Value::Array(_)) | (ParamType::Object, Value::Object(_)) => {
-                Ok(value.clone())
-            }
+            // ADF's Object takes any JSON value (a Studio-passed array included).
+            (ParamType::Array, Value::Array(_))
+            | (ParamType::Object, Value::Object(_) | Value::Array(_)) => Ok(value.clone()),
             (ParamType::Array | ParamType::Object, Value::String(s)) => {
                 match serde_json::from_str::<Value>(s) {
                     Ok(v @ Value::Array(_)) if self == ParamType::Array => Ok(v),
-                    Ok(v @ Value::Object(_)) if self == ParamType::Object => Ok(v),
+                    Ok(v @ (Value::Object(_) | Value::Array(_))) if self == ParamType::Object => {
+                        Ok(v)
+                    }
                     _ => Err(fail()),
                 }
             }

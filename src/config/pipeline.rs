@@ -166,8 +166,8 @@ impl Activity {
 pub enum ActivityKind {
     /// `Copy` (boxed: it is much larger than the other kinds).
     Copy(Box<CopyActivity>),
-    /// `Lookup`.
-    Lookup(LookupActivity),
+    /// `Lookup` (boxed, as Copy).
+    Lookup(Box<LookupActivity>),
     /// A Copy or Lookup whose properties hold expressions: read when it runs, once evaluated.
     Dynamic,
     /// `ForEach`: `items`, `isSequential` and `batchCount` are read from `raw` when it runs.
@@ -334,7 +334,7 @@ pub(crate) fn parse_activity(
             ActivityKind::Dynamic
         }
         "copy" => ActivityKind::Copy(Box::new(parse_copy(node)?)),
-        "lookup" => ActivityKind::Lookup(parse_lookup(node)?),
+        "lookup" => ActivityKind::Lookup(Box::new(parse_lookup(node)?)),
         "foreach" => {
             let tp = node.req_object("typeProperties")?;
             tp.req("items", "an expression giving an array, e.g. {\"value\": \"@pipeline().parameters.tables\", \"type\": \"Expression\"}")?;
@@ -424,7 +424,7 @@ pub fn parse_runnable(node: &Node<'_>) -> Result<ActivityKind, ConfigError> {
     let activity_type = node.req_str("type")?;
     match activity_type.to_ascii_lowercase().as_str() {
         "copy" => Ok(ActivityKind::Copy(Box::new(parse_copy(node)?))),
-        "lookup" => Ok(ActivityKind::Lookup(parse_lookup(node)?)),
+        "lookup" => Ok(ActivityKind::Lookup(Box::new(parse_lookup(node)?))),
         _ => Err(node.req("type", "Copy or Lookup")?.invalid(
             activity_type,
             "only Copy and Lookup activities read datasets",
@@ -473,8 +473,9 @@ fn parse_copy(activity: &Node<'_>) -> Result<CopyActivity, ConfigError> {
     let parallel_copies = tp
         .opt_u64_in("parallelCopies", 1..=256)?
         .map(|v| v as usize);
+    // ADF's minimum is 0 ("auto"), as its templates write.
     let data_integration_units = tp
-        .opt_u64_in("dataIntegrationUnits", 1..=u64::from(u32::MAX))?
+        .opt_u64_in("dataIntegrationUnits", 0..=u64::from(u32::MAX))?
         .map(|v| v as u32);
     tp.note_unused_keys(
         &["source", "sink", "parallelCopies", "dataIntegrationUnits"],

@@ -31,6 +31,8 @@ pub struct RunScope {
     local: Option<Arc<Mutex<Map<String, Value>>>>,
     item: Option<Arc<Value>>,
     now: Option<chrono::DateTime<chrono::Utc>>,
+    /// The values of SecureString parameters bound in this run, kept out of its output.
+    secrets: Redactor,
 }
 
 /// What identifies a run, for `pipeline()`.
@@ -87,7 +89,11 @@ impl RunScope {
                 (name.clone(), spec.default.clone().unwrap_or(empty))
             })
             .collect();
-        RunScope {
+        let parameters = object["parameters"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let scope = RunScope {
             pipeline: Arc::new(object),
             shared: Arc::new(Mutex::new(Shared {
                 variables,
@@ -96,7 +102,14 @@ impl RunScope {
             local: None,
             item: None,
             now: None,
+            secrets: Redactor::default(),
+        };
+        for name in pipeline.parameters.secure_names() {
+            if let Some(Value::String(s)) = parameters.get(&name) {
+                scope.note_secret(s);
+            }
         }
+        scope
     }
 
     /// The same run with `item()` set (a ForEach iteration), and activity results of its
@@ -123,6 +136,21 @@ impl RunScope {
     fn shared(&self) -> MutexGuard<'_, Shared> {
         // A panic while holding the lock leaves plain JSON behind; keep using it.
         lock(&self.shared)
+    }
+
+    /// The run's redactor: what it prints goes through it.
+    pub fn redactor(&self) -> Redactor {
+        self.secrets.clone()
+    }
+
+    /// `text` with every secret of the run replaced by `***`.
+    pub fn redact(&self, text: &str) -> String {
+        self.secrets.redact(text)
+    }
+
+    /// `value` with every secret of the run replaced by `***` in its strings and keys.
+    pub fn redact_json(&self, value: &Value) -> Value {
+        self.secrets.redact_json(value)
     }
 
     /// Sets a variable.
@@ -167,6 +195,62 @@ impl RunScope {
     }
 }
 
+/// The values of a run's SecureString parameters, replaced by `***` in whatever the run
+/// prints. `Debug` shows only how many there are.
+#[derive(Clone, Default)]
+pub struct Redactor(Arc<Mutex<Vec<String>>>);
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Redactor({} secrets)", lock(&self.0).len())
+    }
+}
+
+impl Redactor {
+    /// Adds a secret value. Values under three characters are not recorded: replacing them
+    /// would blank out unrelated text.
+    pub fn note(&self, value: &str) {
+        if value.chars().count() < 3 {
+            return;
+        }
+        let mut secrets = lock(&self.0);
+        if !secrets.iter().any(|s| s == value) {
+            secrets.push(value.to_string());
+            // Longest first, so a secret containing another is replaced whole.
+            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        }
+    }
+
+    /// `text` with every secret replaced by `***`.
+    pub fn redact(&self, text: &str) -> String {
+        let secrets = lock(&self.0);
+        let mut out = text.to_string();
+        for s in secrets.iter() {
+            out = out.replace(s.as_str(), "***");
+        }
+        out
+    }
+
+    /// `value` with every secret replaced by `***` in its strings and keys.
+    pub fn redact_json(&self, value: &Value) -> Value {
+        if lock(&self.0).is_empty() {
+            return value.clone();
+        }
+        match value {
+            Value::String(s) => Value::String(self.redact(s)),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|v| self.redact_json(v)).collect())
+            }
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| (self.redact(k), self.redact_json(v)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -195,5 +279,8 @@ impl Scope for RunScope {
     }
     fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.now.unwrap_or_else(chrono::Utc::now)
+    }
+    fn note_secret(&self, value: &str) {
+        self.secrets.note(value);
     }
 }

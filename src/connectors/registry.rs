@@ -185,12 +185,46 @@ pub fn spec_systems() -> &'static [&'static str] {
 /// dataset's and sink's properties, each dataset against its linked service, and each
 /// activity's source and sink against its datasets. Errors carry the file and JSONPath.
 pub fn validate(factory: &Factory) -> Result<(), ConfigError> {
+    check_factory(factory, true)
+}
+
+/// [`validate`] for a whole factory as it was loaded: definitions of types quiver does not
+/// read (an `AzureSqlDatabase` linked service, a `DelimitedText` dataset, an `AvroSink`), and
+/// the Copy and Lookup activities that use them, are left for when something uses them
+/// (then [`validate`] of that instance names them), so a real factory loads as it is. Each
+/// is listed once at `info` level.
+pub fn validate_loaded(factory: &Factory) -> Result<(), ConfigError> {
+    check_factory(factory, false)
+}
+
+fn check_factory(factory: &Factory, strict: bool) -> Result<(), ConfigError> {
+    let known_ls = |ls: &LinkedService| {
+        let known = linked_service(ls).is_ok();
+        if !known && !strict {
+            tracing::info!(
+                "{}: linked service {:?} is of type {}, which quiver does not read; activities that use it cannot run",
+                ls.origin.file.display(),
+                ls.name,
+                ls.type_name
+            );
+        }
+        strict || known
+    };
+    let known_ds = |ds: &Dataset| -> Result<bool, ConfigError> {
+        let ls = factory.linked_service_of(ds)?;
+        Ok(strict || (dataset(ds).is_ok() && linked_service(ls).is_ok()))
+    };
     // Definitions with parameters or expressions are checked when a run has evaluated them
     // (`Factory::instantiate`); everything literal is checked now.
     for ls in factory.linked_services().filter(|ls| !ls.dynamic) {
-        (linked_service(ls)?.check)(ls)?;
+        if known_ls(ls) {
+            (linked_service(ls)?.check)(ls)?;
+        }
     }
     for ds in factory.datasets() {
+        if !known_ds(ds)? {
+            continue;
+        }
         // The type must be known even when the rest waits for a run.
         let entry = dataset(ds)?;
         if !ds.dynamic {
@@ -201,27 +235,34 @@ pub fn validate(factory: &Factory) -> Result<(), ConfigError> {
         .pipelines()
         .flat_map(|p| p.all_activities())
         .collect();
+    // An activity over an unknown type is checked when it is instantiated.
+    let usable = |name: &str| -> Result<bool, ConfigError> { known_ds(factory.dataset(name)?) };
     for a in &activities {
-        if let ActivityKind::Copy(c) = &a.kind {
+        if let ActivityKind::Copy(c) = &a.kind
+            && (strict || (usable(&c.output)? && sink(&c.sink).is_ok()))
+        {
             (sink(&c.sink)?.check)(&c.sink)?;
         }
     }
     for ds in factory.datasets() {
         let ls = factory.linked_service_of(ds)?;
-        if !ds.dynamic && !ls.dynamic {
+        if !ds.dynamic && !ls.dynamic && known_ds(ds)? {
             bind(ds, ls)?;
         }
     }
     let literal = |name: &str| -> Result<Option<&Dataset>, ConfigError> {
         let ds = factory.dataset(name)?;
         let ls = factory.linked_service_of(ds)?;
-        Ok((!ds.dynamic && !ls.dynamic).then_some(ds))
+        Ok((!ds.dynamic && !ls.dynamic && known_ds(ds)?).then_some(ds))
     };
     for a in &activities {
         match &a.kind {
             ActivityKind::Copy(c) => {
                 if let Some(input) = literal(&c.input)? {
                     check_source(input, &c.source)?;
+                }
+                if !(strict || (usable(&c.output)? && sink(&c.sink).is_ok())) {
+                    continue;
                 }
                 let output = factory.dataset(&c.output)?;
                 let entry = sink(&c.sink)?;

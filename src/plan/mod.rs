@@ -121,11 +121,12 @@ impl PlanError {
     }
 }
 
-/// Loads a factory from a folder (ADF git layout) or a bundle file and checks it completely
-/// (every connector's properties, types that must fit together), before any I/O.
+/// Loads a factory from a folder (ADF git layout) or a bundle file and checks it, before any
+/// I/O: every connector's properties and types that must fit together, for everything
+/// literal and of a type quiver reads (the rest is checked when an activity uses it).
 pub fn load(path: &Path) -> Result<Factory, ConfigError> {
     let factory = crate::config::load(path)?;
-    registry::validate(&factory)?;
+    registry::validate_loaded(&factory)?;
     Ok(factory)
 }
 
@@ -133,7 +134,7 @@ pub fn load(path: &Path) -> Result<Factory, ConfigError> {
 /// and as [`Factory::root`].
 pub fn parse_bundle(text: &str, file: &Path) -> Result<Factory, ConfigError> {
     let factory = crate::config::parse_bundle(text, file)?;
-    registry::validate(&factory)?;
+    registry::validate_loaded(&factory)?;
     Ok(factory)
 }
 

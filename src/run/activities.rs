@@ -39,6 +39,7 @@ pub(super) async fn run_activity(
         Err(failure) if ctx.is_cancelled() => (Status::Cancelled, json!({}), Some(failure)),
         Err(failure) => (Status::Failed, json!({}), Some(failure)),
     };
+
     scope.record_activity(
         &activity.name,
         status.as_str(),
@@ -47,13 +48,19 @@ pub(super) async fn run_activity(
             .as_ref()
             .map_or(Value::Null, |f| f.json(&activity.name)),
     );
+    // Expressions see the real values; what is recorded and printed never holds a
+    // SecureString parameter's value.
+    let error = error.map(|f| Failure {
+        message: scope.redact(&f.message),
+        ..f
+    });
     ctx.record(ActivityRun {
         name: activity.name.clone(),
         activity_type: activity.activity_type.clone(),
         status,
         start,
         duration: clock.elapsed(),
-        output,
+        output: scope.redact_json(&output),
         error: error.clone(),
         iteration,
     });

@@ -30,7 +30,7 @@ use serde_json::{Map, Value, json};
 
 use crate::config::eval::{self, Skip};
 use crate::config::expr::{Accessor, Scope};
-use crate::config::{Activity, ActivityKind, ConfigError, Factory, Pipeline, RunScope};
+use crate::config::{Activity, ActivityKind, ConfigError, Factory, Pipeline, Redactor, RunScope};
 use crate::engine::EngineOptions;
 use crate::plan::PlanError;
 
@@ -251,6 +251,17 @@ impl std::fmt::Debug for PreparedRun {
     }
 }
 
+/// A pipeline that cannot run as configured, found before anything ran. Its message never
+/// holds a SecureString parameter's value.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .redactor.redact(&.source.to_string()))]
+pub struct PrepareError {
+    /// What is wrong.
+    pub source: Box<PlanError>,
+    /// The run's secrets, kept out of the message.
+    redactor: Redactor,
+}
+
 /// Binds `params` to `pipeline`'s parameters and checks, before any I/O, what can be checked:
 /// every active activity's type is one quiver runs, and each Copy and Lookup whose
 /// expressions read only pipeline parameters is instantiated and checked by its connectors.
@@ -258,9 +269,30 @@ pub fn prepare(
     factory: Arc<Factory>,
     pipeline: &str,
     params: &Map<String, Value>,
-) -> Result<PreparedRun, PlanError> {
-    let pipeline = factory.pipeline(pipeline)?.clone();
-    let scope = crate::plan::run_scope(&factory, &pipeline, params)?;
+) -> Result<PreparedRun, PrepareError> {
+    let unredacted = |e: PlanError| PrepareError {
+        source: Box::new(e),
+        redactor: Redactor::default(),
+    };
+    let pipeline = factory
+        .pipeline(pipeline)
+        .map_err(|e| unredacted(e.into()))?
+        .clone();
+    let scope =
+        crate::plan::run_scope(&factory, &pipeline, params).map_err(|e| unredacted(e.into()))?;
+    let redactor = scope.redactor();
+    check(&factory, &pipeline, &scope).map_err(|e| PrepareError {
+        source: Box::new(e),
+        redactor,
+    })?;
+    Ok(PreparedRun {
+        factory,
+        pipeline,
+        scope,
+    })
+}
+
+fn check(factory: &Factory, pipeline: &Pipeline, scope: &RunScope) -> Result<(), PlanError> {
     for a in pipeline.all_activities() {
         if a.inactive.is_some() {
             continue;
@@ -280,25 +312,21 @@ pub fn prepare(
             match a.activity_type.to_ascii_lowercase().as_str() {
                 "copy" => {
                     crate::plan::copy_instance(
-                        &factory,
-                        &pipeline,
+                        factory,
+                        pipeline,
                         a,
-                        &scope,
+                        scope,
                         &EngineOptions::default(),
                     )?;
                 }
                 "lookup" => {
-                    crate::plan::lookup_instance(&factory, &pipeline, a, &scope)?;
+                    crate::plan::lookup_instance(factory, pipeline, a, scope)?;
                 }
                 _ => {}
             }
         }
     }
-    Ok(PreparedRun {
-        factory,
-        pipeline,
-        scope,
-    })
+    Ok(())
 }
 
 /// Whether a Copy or Lookup reads nothing a run produces (variables, activity outputs,

@@ -386,18 +386,25 @@ fn unknown_linked_service_type() {
         "linkedService/Lake.json",
         json!({"name": "Lake", "properties": {"type": "AzureSqlDatabase", "typeProperties": {}}}),
     );
-    match load(dir.path()).unwrap_err() {
-        ConfigError::UnknownType {
-            file,
-            path,
-            found,
-            allowed,
-        } => {
-            assert_eq!(file, dir.path().join("linkedService/Lake.json"));
-            assert_eq!(path, "$.properties.type");
-            assert_eq!(found, "AzureSqlDatabase");
-            assert!(allowed.contains(&"AzureBlobStorage") && allowed.contains(&"Impala"));
-        }
+    // A real factory loads as it is; what uses the unknown type cannot run, and says why.
+    let f = load(dir.path()).unwrap();
+    let options = quiver::engine::EngineOptions::default();
+    assert!(quiver::plan::copy_activities(&f, None, Some("ToLocal"), &options).is_ok());
+    match quiver::plan::copy_activities(&f, None, Some("ToBlob"), &options).unwrap_err() {
+        quiver::plan::PlanError::Config(e) => match *e {
+            ConfigError::UnknownType {
+                file,
+                path,
+                found,
+                allowed,
+            } => {
+                assert_eq!(file, dir.path().join("linkedService/Lake.json"));
+                assert_eq!(path, "$.properties.type");
+                assert_eq!(found, "AzureSqlDatabase");
+                assert!(allowed.contains(&"AzureBlobStorage") && allowed.contains(&"Impala"));
+            }
+            other => panic!("unexpected {other:?}"),
+        },
         other => panic!("unexpected {other:?}"),
     }
 }
@@ -412,13 +419,23 @@ fn unknown_dataset_and_sink_types() {
                 "linkedServiceName": {"referenceName": "Generator"}}}),
         ),
     ]);
-    assert!(matches!(load(dir.path()).unwrap_err(),
-        ConfigError::UnknownType { path, found, .. } if path == "$.properties.type" && found == "DelimitedText"));
+    // Loads (nothing uses it); using it names the type.
+    let f = load(dir.path()).unwrap();
+    assert!(
+        matches!(quiver::connectors::registry::validate(&f).unwrap_err(),
+        ConfigError::UnknownType { path, found, .. } if path == "$.properties.type" && found == "DelimitedText")
+    );
 
     let mut p = pipeline();
     p["properties"]["activities"][1]["typeProperties"]["sink"]["type"] = json!("AvroSink");
     let dir = sample_with("pipeline/CopyNumbers.json", p);
-    match load(dir.path()).unwrap_err() {
+    let f = load(dir.path()).unwrap();
+    let options = quiver::engine::EngineOptions::default();
+    let e = match quiver::plan::copy_activities(&f, None, Some("ToBlob"), &options).unwrap_err() {
+        quiver::plan::PlanError::Config(e) => *e,
+        other => panic!("unexpected {other:?}"),
+    };
+    match e {
         ConfigError::UnknownType {
             path,
             found,

@@ -29,10 +29,12 @@ fn fixture(name: &str) -> (PathBuf, PathBuf) {
     (factory, dir.join("out"))
 }
 
+/// Copies folder `from` to `to`, recursively.
 fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to)
-        .unwrap_or_else(|e| panic!("create {}: {e}", to.display()));
-    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("read {}: {e}", from.display())) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("create {}: {e}", to.display()));
+    let entries =
+        std::fs::read_dir(from).unwrap_or_else(|e| panic!("read {}: {e}", from.display()));
+    for entry in entries {
         let entry = entry.expect("directory entry");
         let target = to.join(entry.file_name());
         if entry.file_type().expect("file type").is_dir() {
@@ -56,6 +58,7 @@ fn run(factory: &Path, pipeline: &str, params: &[(&str, &str)]) -> Output {
     cmd.output().expect("quiver runs")
 }
 
+/// Process output as text.
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -102,7 +105,9 @@ fn refused(out: &Output, activity: &str, activity_type: &str) {
 /// Checks that exactly these activities ran, each as often as given, all Succeeded; the
 /// expected entries are (name, type, number of runs).
 fn all_succeeded(report: &Value, expected: &[(&str, &str, usize)]) {
-    let runs = report["value"].as_array().expect("`value` lists the activity runs");
+    let runs = report["value"]
+        .as_array()
+        .expect("`value` lists the activity runs");
     for r in runs {
         assert_eq!(
             r["status"], "Succeeded",
@@ -110,7 +115,9 @@ fn all_succeeded(report: &Value, expected: &[(&str, &str, usize)]) {
             r["activityName"], r["activityType"]
         );
         assert!(
-            expected.iter().any(|(name, _, _)| r["activityName"] == *name),
+            expected
+                .iter()
+                .any(|(name, _, _)| r["activityName"] == *name),
             "unexpected activity run {r:#}"
         );
     }
@@ -123,7 +130,7 @@ fn all_succeeded(report: &Value, expected: &[(&str, &str, usize)]) {
     }
 }
 
-/// The runs of activity `name`, in ForEach iteration order (checked to be 0, 1, 2, ...).
+/// The runs of activity `name`, in ForEach iteration order.
 fn runs_of<'a>(report: &'a Value, name: &str) -> Vec<&'a Value> {
     let mut runs: Vec<&Value> = report["value"]
         .as_array()
@@ -140,7 +147,8 @@ fn only_run<'a>(report: &'a Value, name: &str) -> &'a Value {
     match runs_of(report, name).as_slice() {
         [one] => {
             assert!(
-                one.get("quiver").is_none_or(|q| q.get("iteration").is_none()),
+                one.get("quiver")
+                    .is_none_or(|q| q.get("iteration").is_none()),
                 "{name} is not inside a ForEach: {one:#}"
             );
             one
@@ -151,7 +159,10 @@ fn only_run<'a>(report: &'a Value, name: &str) -> &'a Value {
 
 /// Checks that ForEach runs are iterations 0..n, in order.
 fn assert_iterations(runs: &[&Value], name: &str) {
-    let got: Vec<Value> = runs.iter().map(|r| r["quiver"]["iteration"].clone()).collect();
+    let got: Vec<Value> = runs
+        .iter()
+        .map(|r| r["quiver"]["iteration"].clone())
+        .collect();
     let want: Vec<Value> = (0..runs.len()).map(|i| serde_json::json!([i])).collect();
     assert_eq!(got, want, "iterations of {name}");
 }
@@ -263,14 +274,20 @@ fn tutorial_bulk_copy() {
         })
         .collect();
     names.sort_unstable();
-    assert_eq!(names, SALES_LT_TABLES, "views, dbo tables and ProductModel are filtered out");
+    assert_eq!(
+        names, SALES_LT_TABLES,
+        "views, dbo tables and ProductModel are filtered out"
+    );
 
     let table_list = listed["value"].to_string();
-    let root = out.to_string_lossy();
+    let root = out.to_string_lossy().into_owned();
     let child = run(
         &factory,
         "IterateAndCopySQLTables",
-        &[("tableList", &table_list), ("outputRoot", &root)],
+        &[
+            ("tableList", table_list.as_str()),
+            ("outputRoot", root.as_str()),
+        ],
     );
     let report = succeeded(&child, "IterateAndCopySQLTables");
     all_succeeded(
@@ -311,7 +328,7 @@ fn tutorial_bulk_copy() {
 #[test]
 fn bulk_copy_from_database() {
     let (factory, out) = fixture("bulk-copy-from-database");
-    let root = out.to_string_lossy();
+    let root = out.to_string_lossy().into_owned();
     let pipeline = "BulkCopyfromDB_with_ControlTable";
     let result = run(
         &factory,
@@ -322,7 +339,7 @@ fn bulk_copy_from_database() {
             ("Control_Table_Schema_SourceTableName", "SourceTableName"),
             ("Control_Table_Schema_FilterQuery", "FilterQuery"),
             ("Data_Destination_Folder_Path", "bulkcopy"),
-            ("outputRoot", &root),
+            ("outputRoot", root.as_str()),
         ],
     );
     let report = succeeded(&result, pipeline);
@@ -357,7 +374,9 @@ fn bulk_copy_from_database() {
                     .is_some_and(|q| q.starts_with("select * from DataSource")),
                 "{p}"
             );
-            field(p, "PartitionID").as_i64().expect("an integer PartitionID")
+            field(p, "PartitionID")
+                .as_i64()
+                .expect("an integer PartitionID")
         })
         .collect();
     ids_listed.sort_unstable();
@@ -387,14 +406,14 @@ fn bulk_copy_from_database() {
 #[test]
 fn delta_copy_from_database() {
     let (factory, out) = fixture("delta-copy-from-database");
-    let root = out.to_string_lossy();
+    let root = out.to_string_lossy().into_owned();
     let params = [
         ("Data_Source_Table_Name", "DataSource"),
         ("Data_Source_WaterMarkColumn", "id"),
         ("Data_Destination_Folder_Path", "delta"),
         ("Control_Table_Table_Name", "watermarktable"),
         ("Control_Table_Column_Name", "WatermarkValue"),
-        ("outputRoot", &*root),
+        ("outputRoot", root.as_str()),
     ];
 
     let original = run(&factory, "DeltaCopyfromDB_using_ControlTable", &params);
@@ -438,9 +457,12 @@ fn delta_copy_from_database() {
 #[test]
 fn sap_hana_to_parquet() {
     let (factory, out) = fixture("sap-hana-to-parquet");
-    let root = out.to_string_lossy();
+    let root = out.to_string_lossy().into_owned();
     let pipeline = "Copy multiple tables from SAP HANA to parquet";
-    let report = succeeded(&run(&factory, pipeline, &[("outputRoot", &root)]), pipeline);
+    let report = succeeded(
+        &run(&factory, pipeline, &[("outputRoot", root.as_str())]),
+        pipeline,
+    );
     all_succeeded(
         &report,
         &[
@@ -454,7 +476,7 @@ fn sap_hana_to_parquet() {
 
     // SAPHanaTable's rows are 1000 × the table's number: 1000, 2000, 3000.
     let folder = out.join("templateOutput");
-    for (n, copy) in (1..=3).zip(&copies) {
+    for (n, copy) in (1_i64..=3).zip(&copies) {
         let rows = 1000 * n;
         assert_eq!(copy["output"]["rowsCopied"], rows, "Table{n}: {copy:#}");
         let file = folder.join(format!("Table{n}.templateOutput"));
@@ -462,7 +484,12 @@ fn sap_hana_to_parquet() {
         let batches = read_parquet(&file);
         let mut got: Vec<i64> = batches.iter().flat_map(ids).collect();
         got.sort_unstable();
-        assert_eq!(got, (0..rows).collect::<Vec<_>>(), "ids in {}", file.display());
+        assert_eq!(
+            got,
+            (0..rows).collect::<Vec<_>>(),
+            "ids in {}",
+            file.display()
+        );
     }
     let names: Vec<String> = visible_files(&folder)
         .iter()

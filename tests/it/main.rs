@@ -8,6 +8,7 @@ mod cli;
 mod commit;
 mod config;
 mod copy_parquet;
+mod exports;
 mod hive_cli;
 mod hs2;
 mod impala;

@@ -516,11 +516,18 @@ fn unsupported_activities_and_cycles_are_named() {
 #[test]
 fn secure_string_parameters_never_print() {
     let dir = unique_dir("pipelines-secret");
+    // The secret flows into a variable, then into a copy's row count (which it breaks, at
+    // run time) and a Fail message; none of them prints it.
     let f = factory_with(
         &dir,
-        json!([{"name": "Boom", "type": "Fail",
-            "typeProperties": {"message": "no secret here", "errorCode": "1"}}]),
-        json!({"parameters": {"pw": {"type": "SecureString"}}}),
+        json!([
+            {"name": "Keep", "type": "SetVariable",
+             "typeProperties": {"variableName": "v", "value": "@concat('pw=', pipeline().parameters.pw)"}},
+            copy("Copy", json!("@variables('v')"), "x", on("Keep", &["Succeeded"])),
+            {"name": "Boom", "type": "Fail", "dependsOn": on("Copy", &["Failed"]),
+             "typeProperties": {"message": "@concat('failed with ', variables('v'))", "errorCode": "1"}}
+        ]),
+        json!({"parameters": {"pw": {"type": "SecureString"}}, "variables": {"v": {"type": "String"}}}),
     );
     let output = quiver()
         .args(["run", "--json"])
@@ -535,7 +542,52 @@ fn secure_string_parameters_never_print() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert_eq!(output.status.code(), Some(1), "{all}");
-    assert!(!all.contains("hunter2-secret"), "{all}");
+    assert!(!all.contains("hunter2"), "{all}");
+    let run: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let by = |name: &str| {
+        run["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["activityName"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by("Keep")["output"]["value"], "pw=***");
+    assert_eq!(by("Copy")["status"], "Failed");
+    assert_eq!(by("Boom")["error"]["message"], "failed with pw=***");
+    assert!(
+        by("Copy")["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"pw=***\""),
+        "{run:#}"
+    );
+    // Found before the run (the copy reads the parameter directly): refused, still hidden.
+    let dir = unique_dir("pipelines-secret-preflight");
+    let f = factory_with(
+        &dir,
+        json!([copy(
+            "Copy",
+            json!("@pipeline().parameters.pw"),
+            "x",
+            json!([])
+        )]),
+        json!({"parameters": {"pw": {"type": "SecureString"}}}),
+    );
+    let output = quiver()
+        .args(["run"])
+        .arg(&f)
+        .args(["--param", "pw=hunter2-secret"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("parameter \"rows\" \"***\" is not a valid Int"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
 }
 
 #[test]
