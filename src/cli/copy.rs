@@ -10,7 +10,9 @@
 use clap::Args;
 
 use super::progress::CopyBar;
-use super::{CliError, EngineArgs, ExitStatus, FactoryArg, ParamArgs, ctrl_c, output};
+use super::{
+    CheckpointArgs, CliError, EngineArgs, ExitStatus, FactoryArg, ParamArgs, ctrl_c, output,
+};
 use crate::engine::CopyPlan;
 use crate::plan::CopyActivityPlan;
 
@@ -33,13 +35,8 @@ pub struct CopyArgs {
     /// Print the physical plan of each copy on stderr before running it.
     #[arg(long)]
     explain: bool,
-    /// Continue the last failed or killed run of these activities from their checkpoints:
-    /// finished partitions are kept, the others restart from their last durable point.
-    #[arg(long, conflicts_with = "no_checkpoint")]
-    resume: bool,
-    /// Keep no checkpoint: a failed copy then removes what it staged and cannot be resumed.
-    #[arg(long)]
-    no_checkpoint: bool,
+    #[command(flatten)]
+    checkpoint: CheckpointArgs,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -56,11 +53,11 @@ pub async fn run(args: CopyArgs) -> Result<ExitStatus, CliError> {
         &params,
     )?;
     for mut activity in plans {
-        if args.no_checkpoint {
+        if args.checkpoint.no_checkpoint {
             activity.job.checkpoint = None;
         }
         if let Some(checkpoint) = &mut activity.job.checkpoint {
-            checkpoint.resume = args.resume;
+            checkpoint.resume = args.checkpoint.resume;
         }
         let (name, summary) = run_one(activity, args.explain).await?;
         if args.json {

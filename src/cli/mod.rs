@@ -81,6 +81,18 @@ pub struct FactoryArg {
     pub factory: PathBuf,
 }
 
+/// Checkpoint options of the subcommands that copy.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct CheckpointArgs {
+    /// Continue the last failed or killed run of these copies from their checkpoints:
+    /// finished partitions are kept, the others restart from their last durable point.
+    #[arg(long, conflicts_with = "no_checkpoint")]
+    pub resume: bool,
+    /// Keep no checkpoint: a failed copy then removes what it staged and cannot be resumed.
+    #[arg(long)]
+    pub no_checkpoint: bool,
+}
+
 /// Pipeline parameters given on the command line.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ParamArgs {

@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::{CliError, EngineArgs, ExitStatus, FactoryArg, ParamArgs, ctrl_c, output};
+use super::{
+    CheckpointArgs, CliError, EngineArgs, ExitStatus, FactoryArg, ParamArgs, ctrl_c, output,
+};
 use crate::run::{RunOptions, Status};
 
 /// Arguments of `quiver run`.
@@ -26,12 +28,8 @@ pub struct RunArgs {
     /// Print ADF's pipeline run and activity runs as JSON on stdout.
     #[arg(long)]
     json: bool,
-    /// Continue the copies of the last failed or killed run from their checkpoints.
-    #[arg(long, conflicts_with = "no_checkpoint")]
-    resume: bool,
-    /// Keep no checkpoints: a failed copy removes what it staged.
-    #[arg(long)]
-    no_checkpoint: bool,
+    #[command(flatten)]
+    checkpoint: CheckpointArgs,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -47,8 +45,8 @@ pub async fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
     let prepared = crate::run::prepare(factory, &pipeline, &params)?;
     let options = RunOptions {
         engine: args.engine.options(),
-        checkpoints: !args.no_checkpoint,
-        resume: args.resume,
+        checkpoints: !args.checkpoint.no_checkpoint,
+        resume: args.checkpoint.resume,
     };
     let report = prepared.run(options, ctrl_c()).await;
     if args.json {

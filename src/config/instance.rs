@@ -179,19 +179,7 @@ impl<'f> Instances<'f> {
                 dataset: Some(&params),
                 linked_service: None,
             };
-            let props = eval::evaluate(
-                &ds.raw.node(),
-                &dscope,
-                Skip {
-                    top_keys: &["parameters"],
-                },
-            )?;
-            let def = json!({"name": ds.name, "properties": props});
-            Dataset::parse(&Node::evaluated(
-                &def,
-                &ds.origin.file,
-                ds.origin.path.clone(),
-            ))?
+            Dataset::parse(&evaluated_definition(&ds.name, &ds.raw, &dscope)?.node())?
         } else {
             ds.clone()
         };
@@ -231,19 +219,7 @@ impl<'f> Instances<'f> {
                 dataset: None,
                 linked_service: Some(&params),
             };
-            let props = eval::evaluate(
-                &ls.raw.node(),
-                &lscope,
-                Skip {
-                    top_keys: &["parameters"],
-                },
-            )?;
-            let def = json!({"name": ls.name, "properties": props});
-            LinkedService::parse(&Node::evaluated(
-                &def,
-                &ls.origin.file,
-                ls.origin.path.clone(),
-            ))?
+            LinkedService::parse(&evaluated_definition(&ls.name, &ls.raw, &lscope)?.node())?
         } else {
             ls.clone()
         };
@@ -254,6 +230,47 @@ impl<'f> Instances<'f> {
             |a, b| a.raw == b.raw && a.type_name == b.type_name,
         ))
     }
+}
+
+/// A definition (`{"name", "properties"}`) with its properties evaluated in `scope` (its
+/// `parameters` declarations kept as written), ready to be read in evaluated mode at the
+/// place the original came from.
+struct EvaluatedDefinition {
+    def: Value,
+    file: std::path::PathBuf,
+    path: String,
+}
+
+impl EvaluatedDefinition {
+    fn node(&self) -> Node<'_> {
+        Node::evaluated(&self.def, &self.file, self.path.clone())
+    }
+}
+
+fn evaluated_definition(
+    name: &str,
+    raw: &super::RawProperties,
+    scope: &dyn Scope,
+) -> Result<EvaluatedDefinition, ConfigError> {
+    let props = eval::evaluate(
+        &raw.node(),
+        scope,
+        Skip {
+            top_keys: &["parameters"],
+        },
+    )?;
+    // `raw.origin` is the `properties` object; the definition is its parent.
+    let path = raw
+        .origin
+        .path
+        .strip_suffix(".properties")
+        .unwrap_or("$")
+        .to_string();
+    Ok(EvaluatedDefinition {
+        def: json!({"name": name, "properties": props}),
+        file: raw.origin.file.clone(),
+        path,
+    })
 }
 
 fn same_dataset(a: &Dataset, b: &Dataset) -> bool {

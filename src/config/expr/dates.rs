@@ -42,6 +42,7 @@
 use serde_json::Value;
 
 use super::ExprErrorKind;
+use super::functions::type_phrase;
 
 #[path = "dotnet_format.rs"]
 mod dotnet_format;
@@ -208,19 +209,6 @@ impl Unit {
             Unit::Year => return value.add_months(n.checked_mul(12)?),
         };
         value.add_ticks(n.checked_mul(per)?)
-    }
-}
-
-/// The JSON type of a value, as a phrase for error messages.
-fn type_phrase(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
-        Value::Number(_) => "a float",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
