@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# Real Spark Thrift Servers (pyspark 4.3.0 from PyPI) on loopback, for the Spark tests and
-# benchmarks.
+# Real Spark Thrift Servers (pyspark 4.3.0 and 3.5.9 from PyPI) on loopback, for the Spark
+# tests and benchmarks.
 #
 #   scripts/spark-servers.sh start   installs what is missing, makes a test CA and server
 #                                    certificate, starts one server per transport, waits until
 #                                    all listen, and writes .tools/spark/servers.env
 #   scripts/spark-servers.sh stop    stops them
 #
-# One server speaks one transport, so there are five:
+# One server speaks one transport, so there are five on Spark 4.3, plus one on Spark 3.5 (the
+# line HDInsight, Synapse and most on-premises fleets run):
 #   sasl       binary, SASL PLAIN (authentication NONE: any non-empty user and password)
 #   nosasl     binary, no SASL (authentication NOSASL: raw unframed Thrift)
 #   http       HTTP on /cliservice, Basic auth
 #   sasl_tls   binary, SASL PLAIN, TLS with the test certificate
 #   http_tls   HTTP on /cliservice, TLS with the test certificate
+#   sasl35     Spark 3.5: binary, SASL PLAIN
 # Each gets 15 minutes to listen: on a fresh machine they start while the whole dependency
 # stack compiles on the same cores.
 # The certificate is issued by a CA made here (ca.pem) for 127.0.0.1 and localhost.
@@ -20,11 +22,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYSPARK_VERSION=4.3.0
+# Spark 3.5's last release; Spark 3.3 and later run on Java 17.
+PYSPARK35_VERSION=3.5.9
 IMPYLA_VERSION=0.24.0
 DIR=$PWD/.tools/spark
 VENV=$PWD/.tools/venv
+VENV35=$PWD/.tools/venv35
 ENV_FILE=$DIR/servers.env
-MODES="sasl nosasl http sasl_tls http_tls"
+MODES="sasl nosasl http sasl_tls http_tls sasl35"
 
 ensure_venv() {
   if [ ! -x "$VENV/bin/python" ]; then
@@ -39,6 +44,17 @@ EOF
     echo "== installing pyspark==$PYSPARK_VERSION and impyla==$IMPYLA_VERSION from PyPI"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check \
       "pyspark==$PYSPARK_VERSION" "impyla==$IMPYLA_VERSION"
+  fi
+  if [ ! -x "$VENV35/bin/python" ]; then
+    python3 -m venv "$VENV35"
+  fi
+  if ! "$VENV35/bin/python" - <<EOF 2>/dev/null
+import importlib.metadata as m
+assert m.version("pyspark") == "$PYSPARK35_VERSION"
+EOF
+  then
+    echo "== installing pyspark==$PYSPARK35_VERSION from PyPI (the Spark 3.5 server)"
+    "$VENV35/bin/pip" install --quiet --disable-pip-version-check "pyspark==$PYSPARK35_VERSION"
   fi
 }
 
@@ -62,8 +78,9 @@ free_port() {
 
 start_one() {
   local mode=$1 port=$2
-  local spark_home
-  spark_home=$("$VENV/bin/python" -c 'import pyspark,os;print(os.path.dirname(pyspark.__file__))')
+  local spark_home venv=$VENV
+  [ "$mode" = sasl35 ] && venv=$VENV35
+  spark_home=$("$venv/bin/python" -c 'import pyspark,os;print(os.path.dirname(pyspark.__file__))')
   local work=$DIR/$mode
   rm -rf "$work" && mkdir -p "$work"
   local conf=(
@@ -75,7 +92,7 @@ start_one() {
     --conf spark.sql.session.timeZone=America/Los_Angeles
   )
   case $mode in
-    sasl | sasl_tls) conf+=(--conf "spark.hadoop.hive.server2.thrift.port=$port") ;;
+    sasl | sasl_tls | sasl35) conf+=(--conf "spark.hadoop.hive.server2.thrift.port=$port") ;;
     nosasl) conf+=(--conf "spark.hadoop.hive.server2.thrift.port=$port"
                    --conf spark.hadoop.hive.server2.authentication=NOSASL) ;;
     http | http_tls) conf+=(--conf spark.hadoop.hive.server2.transport.mode=http
