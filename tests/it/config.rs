@@ -911,7 +911,8 @@ fn hive_folder() -> tempfile::TempDir {
             json!({"name": "Hdi", "properties": {"type": "Spark",
                 "typeProperties": {"host": "c.azurehdinsight.net", "port": 443,
                     "authenticationType": "WindowsAzureHDInsightService", "username": "admin",
-                    "password": {"type": "SecureString", "value": HIVE_PASSWORD}}}}),
+                    "password": {"type": "SecureString", "value": HIVE_PASSWORD},
+                    "enableSsl": true}}}),
         ),
         ("linkedService/LocalDisk.json", local_ls()),
         (
@@ -976,7 +977,7 @@ fn impala_and_spark_definitions_load_typed() {
             path: "/sparkhive2".into()
         }
     );
-    assert!(hdi.tls.is_some());
+    assert!(hdi.tls.is_some(), "enableSsl: true (1.0 defaults to false)");
     let orders = f.dataset("Orders").unwrap();
     assert_eq!(orders.type_name, "ImpalaObject");
     let orders = dataset::typed(orders).unwrap();

@@ -18,7 +18,10 @@
 //!   `serverType` SparkThriftServer, `thriftTransportProtocol` HTTP; `httpPath` defaults to
 //!   `/sparkhive2` with WindowsAzureHDInsightService; `enableSsl` default true in 2.0,
 //!   false in 1.0; SharkServer/SharkServer2, Binary/SASL, `Username` and the four 1.0 TLS
-//!   options "are not supported" in 2.0.
+//!   options "are not supported" in 2.0. The `enableSsl` defaults hold with
+//!   WindowsAzureHDInsightService too (1.0: false, and `false` is accepted), as the docs state
+//!   them; since an HDInsight gateway only speaks HTTPS, TLS off with it is logged as a
+//!   warning rather than refused.
 //! - The ADF REST/SDK enum for Spark spells the HTTP transport `"HTTP "` (trailing blank),
 //!   so a trailing blank is accepted in enum values.
 //!
@@ -483,20 +486,20 @@ fn parse_tls(
     auth: HiveAuthenticationType,
 ) -> Result<Option<TlsOptions>, ConfigError> {
     let hdinsight = auth == HiveAuthenticationType::WindowsAzureHdInsightService;
+    // The docs' defaults, also with WindowsAzureHDInsightService: true in 2.0, false in 1.0.
     let enable_ssl = match tp.field("enableSsl") {
-        Some(node) => {
-            let on = node.as_bool()?;
-            if !on && hdinsight {
-                return Err(node.invalid(
-                    "false",
-                    "WindowsAzureHDInsightService connects through the HDInsight gateway over TLS; set enableSsl to true or remove it",
-                    &[],
-                ));
-            }
-            on
-        }
-        None => hdinsight || rules.version == ConnectorVersion::V2,
+        Some(node) => node.as_bool()?,
+        None => rules.version == ConnectorVersion::V2,
     };
+    if !enable_ssl && hdinsight {
+        // Followed as written (ADF does), but an HDInsight gateway only listens for HTTPS.
+        tracing::warn!(
+            "{}: {} is off with WindowsAzureHDInsightService; HDInsight gateways accept only \
+             TLS (HTTPS on port 443), so the connection will likely fail: set enableSsl to true",
+            tp.file.display(),
+            tp.key_path("enableSsl")
+        );
+    }
     if !enable_ssl {
         for key in V1_TLS_KEYS.iter().chain([V2_TLS_KEY].iter()) {
             warn_ignored(tp, key, "enableSsl is false");

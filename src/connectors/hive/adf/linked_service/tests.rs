@@ -480,7 +480,11 @@ fn spark_hdinsight() {
             },
             "{version:?}"
         );
-        assert!(s.tls.is_some(), "HDInsight is always TLS ({version:?})");
+        assert_eq!(
+            s.tls.is_some(),
+            version.is_some(),
+            "enableSsl follows the docs' default with HDInsight too: true in 2.0, false in 1.0"
+        );
         let c = s.credentials.unwrap();
         assert_eq!(c.username, "admin");
         assert_eq!(c.password.unwrap().expose(), PASSWORD);
@@ -502,8 +506,11 @@ fn spark_hdinsight() {
     assert_eq!(allowed, ["HTTP"]);
     assert!(reason.contains("HTTP only"), "{reason}");
     let mut tp = hdi.clone();
-    tp["enableSsl"] = json!(false);
-    invalid(spark(None, tp).unwrap_err(), "$.typeProperties.enableSsl");
+    tp["enableSsl"] = json!(true);
+    assert!(
+        spark(None, tp).unwrap().tls.is_some(),
+        "1.0 with enableSsl on"
+    );
     let mut tp = hdi;
     tp.as_object_mut().unwrap().remove("password");
     assert!(matches!(
@@ -605,4 +612,51 @@ fn hive_types_are_typed_and_hide_secrets_in_debug() {
         matches!(typed(&ls), Err(ConfigError::UnknownType { ref path, allowed, .. })
         if path == "$.properties.type" && allowed == TYPES)
     );
+}
+
+#[test]
+fn spark_1_0_hdinsight_accepts_enable_ssl_false_and_warns_that_the_gateway_needs_tls() {
+    use std::sync::{Arc, Mutex};
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let hdi = json!({"host": "c.azurehdinsight.net", "port": 443,
+        "authenticationType": "WindowsAzureHDInsightService", "username": "admin",
+        "password": secret(), "enableSsl": false});
+    let (v1, v2) = tracing::subscriber::with_default(subscriber, || {
+        let v1 = spark(None, hdi.clone()).unwrap();
+        let v2 = spark(Some("2.0"), hdi.clone()).unwrap();
+        (v1, v2)
+    });
+    assert_eq!(v1.tls, None, "enableSsl false is followed in 1.0");
+    assert_eq!(v2.tls, None, "and in 2.0");
+    assert_eq!(
+        v1.transport,
+        TransportMode::Http {
+            path: "/sparkhive2".into()
+        }
+    );
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        logs.matches("HDInsight gateways accept only TLS").count(),
+        2,
+        "one warning per linked service: {logs}"
+    );
+    assert!(logs.contains("WARN"), "{logs}");
+    assert!(logs.contains("$.typeProperties.enableSsl"), "{logs}");
+    assert!(!logs.contains(PASSWORD));
 }
