@@ -32,6 +32,12 @@ pub const SOURCE_TYPE_KEY: &str = "quiver.source_type";
 pub const INTERIM_TYPE_KEY: &str = "quiver.interim_type";
 /// Field metadata key: present when the mapping loses something; the [`Loss`] code.
 pub const LOSS_KEY: &str = "quiver.loss";
+/// Field metadata key: something the source could not tell about the column, in words
+/// (e.g. `timestamp kind unknown: DESCRIBE QUERY unavailable`); `quiver schema` prints it.
+pub const NOTE_KEY: &str = "quiver.note";
+/// Field metadata key: the name the source gave the column when quiver renamed it (two
+/// result columns with the same name, as a join can have).
+pub const RENAMED_FROM_KEY: &str = "quiver.renamed_from";
 /// Schema metadata key: the source system (`Synthetic`, `Impala`, ...).
 pub const SOURCE_SYSTEM_KEY: &str = "quiver.source_system";
 /// Schema metadata key: the connector version whose table mapped the schema (`1.0`, `2.0`).

@@ -67,7 +67,9 @@ use arrow::array::{
     TimestampMicrosecondArray,
 };
 use arrow::buffer::ScalarBuffer;
-use arrow::datatypes::{ArrowNativeType, DataType, Int8Type, Int16Type, Schema, TimeUnit, i256};
+use arrow::datatypes::{
+    ArrowNativeType, DataType, Field, Int8Type, Int16Type, Schema, TimeUnit, i256,
+};
 use arrow::error::ArrowError;
 
 use super::decode::{ColumnKind, ColumnSpec};
@@ -75,8 +77,8 @@ use super::options::Flavor;
 use super::tcli::{TColumnDesc, TTableSchema, TTypeId};
 use super::{impala, spark};
 use crate::types::{
-    ColumnType, ConnectorVersion, DECIMAL128_MAX_PRECISION, InterimType, Mapping, TypeRow,
-    find_row, mapped_schema,
+    ColumnType, ConnectorVersion, DECIMAL128_MAX_PRECISION, InterimType, Mapping, NOTE_KEY,
+    RENAMED_FROM_KEY, TypeRow, find_row, mapped_schema,
 };
 
 /// Errors planning or converting HiveServer2 result columns.
@@ -245,6 +247,14 @@ pub struct ColumnPlan {
     pub wire: ColumnKind,
     /// What [`convert_column`] does to the decoded array.
     pub convert: Conversion,
+    /// What the server could not tell about the column (`quiver.note`), e.g. whether a
+    /// Spark TIMESTAMP is TimestampType or TimestampNTZType when `DESCRIBE QUERY` failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The server's name for the column when [`rename_duplicates`] renamed it
+    /// (`quiver.renamed_from`); `name` is then the new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
 }
 
 impl ColumnPlan {
@@ -367,12 +377,104 @@ pub fn wire_specs(plans: &[ColumnPlan]) -> Vec<ColumnSpec> {
 
 /// The Arrow schema of planned columns, with `quiver.source_type`, `quiver.interim_type` and
 /// `quiver.loss` on each field and the flavor as `quiver.source_system`.
+///
+/// A column with a [`ColumnPlan::note`] also carries `quiver.note`, and a renamed one
+/// `quiver.renamed_from` (see [`rename_duplicates`]).
 pub fn arrow_schema(flavor: Flavor, version: ConnectorVersion, plans: &[ColumnPlan]) -> Schema {
-    mapped_schema(
+    let schema = mapped_schema(
         flavor.name(),
         version,
         plans.iter().map(|p| (p.name.as_str(), &p.column_type)),
-    )
+    );
+    if plans
+        .iter()
+        .all(|p| p.note.is_none() && p.renamed_from.is_none())
+    {
+        return schema;
+    }
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .zip(plans)
+        .map(|(field, plan)| {
+            let mut metadata = field.metadata().clone();
+            if let Some(note) = &plan.note {
+                metadata.insert(NOTE_KEY.to_string(), note.clone());
+            }
+            if let Some(from) = &plan.renamed_from {
+                metadata.insert(RENAMED_FROM_KEY.to_string(), from.clone());
+            }
+            field.as_ref().clone().with_metadata(metadata)
+        })
+        .collect();
+    Schema::new_with_metadata(fields, schema.metadata().clone())
+}
+
+/// Gives every column a name no other column has, as DataFusion and the sinks need, and
+/// returns the renames as `(server's name, new name)` in column order.
+///
+/// The rule: names compare case-insensitively (Impala, Spark and Hive identifiers do). The
+/// first column with a name keeps it; the k-th (k ≥ 2) becomes `name_k`, or `name_{k+1}`,
+/// `name_{k+2}`, … while that is taken by any column's name from the server or by an
+/// earlier rename. So `id, id, id` becomes `id, id_2, id_3`, and `id, id, id_2` becomes
+/// `id, id_3, id_2`. A renamed plan keeps the server's name in
+/// [`ColumnPlan::renamed_from`].
+pub fn rename_duplicates(plans: &mut [ColumnPlan]) -> Vec<(String, String)> {
+    use std::collections::{HashMap, HashSet};
+    let key = |n: &str| n.to_lowercase();
+    let mut taken: HashSet<String> = plans.iter().map(|p| key(&p.name)).collect();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut renames = Vec::new();
+    for plan in plans.iter_mut() {
+        let count = seen.entry(key(&plan.name)).or_insert(0);
+        *count += 1;
+        if *count == 1 {
+            continue;
+        }
+        let mut k = *count;
+        let new = loop {
+            let candidate = format!("{}_{k}", plan.name);
+            if !taken.contains(&key(&candidate)) {
+                break candidate;
+            }
+            k += 1;
+        };
+        taken.insert(key(&new));
+        let old = std::mem::replace(&mut plan.name, new.clone());
+        renames.push((old.clone(), new));
+        plan.renamed_from = Some(old);
+    }
+    renames
+}
+
+/// Notes on every TIMESTAMP column of a Spark-flavoured plan made without declared types
+/// that the kind of timestamp is unknown (`quiver.note`): HS2 reports TimestampType and
+/// TimestampNTZType alike as `TIMESTAMP_TYPE` (notes `hiveserver2.md` §2.4), so such a
+/// column maps as TimestampType, per the connector version. Its values are the same either
+/// way: Spark prints an NTZ value's wall clock, which quiver reads as that time in UTC.
+/// `why` says what was missing (`DESCRIBE QUERY unavailable`). Returns the columns noted.
+pub fn note_unknown_timestamp_kind(plans: &mut [ColumnPlan], why: &str) -> Vec<String> {
+    let mut noted = Vec::new();
+    for plan in plans
+        .iter_mut()
+        .filter(|p| p.type_name() == "TimestampType")
+    {
+        plan.note = Some(format!(
+            "timestamp kind unknown: {why}; mapped as TimestampType (a TIMESTAMP_NTZ column \
+             keeps its wall-clock values)"
+        ));
+        noted.push(plan.name.clone());
+    }
+    noted
+}
+
+/// Whether two result columns share a name (compared as [`rename_duplicates`] does).
+pub fn has_duplicate_names(schema: &TTableSchema) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    !schema
+        .columns
+        .iter()
+        .all(|c| seen.insert(c.column_name.to_lowercase()))
 }
 
 /// A source type as the planner sees it: HS2's id, refined by the declared type.
@@ -732,6 +834,8 @@ fn plan_column(
         column_type: ColumnType::new(source_type, interim).with_loss(loss),
         wire,
         convert,
+        note: None,
+        renamed_from: None,
     })
 }
 

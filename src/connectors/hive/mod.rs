@@ -205,6 +205,41 @@ pub enum HiveError {
         /// Columns the read returned.
         found: usize,
     },
+    /// Impala's `SELECT *` left out complex columns that `DESCRIBE` lists (EXPAND_COMPLEX_TYPES
+    /// is not honoured: Impala before 4.2), and selecting them by name failed too (Impala
+    /// before 4.1 refuses every complex column in a select list; 4.1 maps, and structs with
+    /// codegen on).
+    #[error(
+        "Impala at {address}: cannot read column(s) {columns} of table {table}: SELECT * \
+         leaves complex columns out (the EXPAND_COMPLEX_TYPES query option needs Impala 4.2 or \
+         later) and selecting them by name failed: {message}. Copy the table through a query \
+         that leaves these columns out or reads their fields, or upgrade Impala to 4.2 or later"
+    )]
+    ComplexColumns {
+        /// `host:port` or the URL.
+        address: String,
+        /// The table, as quoted in the statement.
+        table: String,
+        /// The columns with their declared types: `'tags' (array<string>), …`.
+        columns: String,
+        /// The server's message for the statement naming them.
+        message: String,
+    },
+    /// Impala's `DESCRIBE` of a table and the result of reading it list other columns, and
+    /// complex columns left out of `SELECT *` do not explain the difference.
+    #[error(
+        "Impala at {address}: DESCRIBE {table} and a read of it disagree on the columns \
+         ({detail}), so quiver cannot tell which columns the copy would get; copy the table \
+         through a query that names its columns"
+    )]
+    DescribeMismatch {
+        /// `host:port` or the URL.
+        address: String,
+        /// The table, as quoted in the statement.
+        table: String,
+        /// Which columns differ.
+        detail: String,
+    },
     /// The task fetching a partition's rows stopped without saying why (it panicked).
     #[error("HiveServer2: the fetch task of this read stopped unexpectedly; run the copy again")]
     FetchTaskEnded,

@@ -1,8 +1,9 @@
 //! [`HiveSource`]: the [`Source`] for Impala and the Spark Thrift Server.
 //!
 //! ```text
-//!   schema()  OpenSession → [Spark: SET time zone, DESCRIBE QUERY] → SELECT … LIMIT 0
-//!             → GetResultSetMetadata → columns::plan_columns → Arrow schema (cached)
+//!   schema()  OpenSession → [Spark: DESCRIBE QUERY | Impala table: DESCRIBE]
+//!             → SELECT * FROM (q) q LIMIT 0 (or q itself) → GetResultSetMetadata
+//!             → columns::plan_columns → Arrow schema (cached; see "Describing a read")
 //!   plan()    Whole, or with range partitioning: bounds (given, or MIN/MAX on the server)
 //!             → ranges::split → one ValueRange partition per range
 //!   open()    a lazy stream: OpenSession → ExecuteStatement(scan_sql) → poll → metadata
@@ -13,6 +14,39 @@
 //!
 //! The source holds configuration only; every partition opens its own session when it is
 //! first polled, so partitions read in parallel and a plan can run anywhere.
+//!
+//! # Describing a read (`describe_with`)
+//!
+//! * **Spark's declared types.** `DESCRIBE QUERY` tells TimestampNTZType from TimestampType
+//!   (HS2 calls both `TIMESTAMP_TYPE`). Spark before 3.0, SharkServer/SharkServer2 and plain
+//!   Hive refuse it: that is logged at info with the server's message, the schema comes from
+//!   the result metadata, and every TIMESTAMP column maps as TimestampType for the connector
+//!   version, with `quiver.note` = `timestamp kind unknown: DESCRIBE QUERY unavailable; …`.
+//!   The read never fails for it.
+//! * **Queries run as written.** The schema probe wraps a query as
+//!   `SELECT * FROM (q) q LIMIT 0`. A statement that cannot be a derived table
+//!   ([`sql::can_wrap`]: anything not starting with `SELECT`, `WITH`, `FROM`, `TABLE` or `(`,
+//!   e.g. `SHOW`, `DESCRIBE`, `VALUES`) is not wrapped at all, and one the server refuses to
+//!   wrap (a trailing `ORDER BY … LIMIT` on some servers, a join selecting two columns of one
+//!   name) is described by running it: ExecuteStatement, GetResultSetMetadata, then
+//!   CloseOperation without fetching. Such a query, and any whose result has two columns of
+//!   one name, is read as written: no projection, filter, range partition or limit is pushed
+//!   into it; quiver keeps the projected columns and DataFusion filters.
+//! * **Duplicate names** are renamed deterministically by [`columns::rename_duplicates`]
+//!   (`id`, `id_2`, `id_3`, skipping names already taken, compared case-insensitively). Each
+//!   renamed field carries `quiver.renamed_from`, a warning lists the renames, and
+//!   `quiver schema` shows them.
+//! * **Impala complex types.** Before Impala 5.0, `SELECT *` leaves ARRAY, MAP and STRUCT
+//!   columns out unless the query option `EXPAND_COMPLEX_TYPES` (Impala 4.2+, IMPALA-9499;
+//!   default true from 5.0, IMPALA-15054) is true. Sessions reading a table set it through
+//!   OpenSession's `configuration` ([`IMPALA_EXPAND_COMPLEX_TYPES`]), and the result's
+//!   columns must be the ones `DESCRIBE` lists. Where `*` still left complex columns out
+//!   (Impala 4.1 and older ignore the unknown option), the table is read with every column
+//!   named: Impala 4.1 reads arrays that way (IMPALA-9498) but not maps (IMPALA-10918, 4.2)
+//!   and structs only with codegen off; Impala 4.0 and older no complex column at all. A
+//!   column that cannot be read fails the read with [`HiveError::ComplexColumns`], naming
+//!   it; any other difference is [`HiveError::DescribeMismatch`]. A user query keeps the
+//!   server's own meaning of `*`.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -47,6 +81,34 @@ const SPARK_TIME_ZONE: (&str, &str) = ("set:hiveconf:spark.sql.session.timeZone"
 struct Described {
     plans: Vec<ColumnPlan>,
     schema: SchemaRef,
+    read: ReadStatement,
+}
+
+/// How a read runs the target, as the description found it must.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct ReadStatement {
+    /// The statement read instead of the target's `SELECT * FROM t`: every column by name,
+    /// for an Impala whose `SELECT *` leaves complex columns out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    select: Option<String>,
+    /// The query runs exactly as written, never wrapped: nothing is pushed into it
+    /// (projection, filters, ranges and limits are applied by quiver), because the server
+    /// cannot take it as a derived table, or two of its columns share a name.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    as_written: bool,
+}
+
+impl ReadStatement {
+    fn is_default(&self) -> bool {
+        *self == ReadStatement::default()
+    }
+
+    /// The statement that reads everything.
+    fn base(&self, target: &ReadTarget) -> String {
+        self.select
+            .clone()
+            .unwrap_or_else(|| sql::base_select(target))
+    }
 }
 
 /// Rebuilds an Impala or Spark source from its spec (see [`HiveSource::from_spec`]).
@@ -63,6 +125,8 @@ struct HiveSpec {
     config: HiveSourceConfig,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     described: Option<Vec<ColumnPlan>>,
+    #[serde(default, skip_serializing_if = "ReadStatement::is_default")]
+    read: ReadStatement,
 }
 
 /// An Impala or Spark table or query, read over HiveServer2.
@@ -99,11 +163,14 @@ impl HiveSource {
         spec: &serde_json::Value,
         cleanup: CleanupTracker,
     ) -> Result<Self, SourceError> {
-        let HiveSpec { config, described } =
-            HiveSpec::deserialize(spec).map_err(|source| SourceError::Spec {
-                system: "HiveServer2".to_string(),
-                source,
-            })?;
+        let HiveSpec {
+            config,
+            described,
+            read,
+        } = HiveSpec::deserialize(spec).map_err(|source| SourceError::Spec {
+            system: "HiveServer2".to_string(),
+            source,
+        })?;
         let source = Self::with_cleanup(config, cleanup);
         if let Some(plans) = described {
             let config = &source.config;
@@ -113,7 +180,11 @@ impl HiveSource {
                 &plans,
             ));
             // A fresh cell: setting it cannot fail.
-            let _ = source.described.set(Described { plans, schema });
+            let _ = source.described.set(Described {
+                plans,
+                schema,
+                read,
+            });
         }
         Ok(source)
     }
@@ -134,6 +205,9 @@ impl HiveSource {
     /// compare CHAR ignoring its padding (DataFusion does not), and complex or interval
     /// columns, text in Arrow, are not strings to them.
     fn filter_sql(&self, predicate: &Predicate) -> Option<String> {
+        if self.described.get().is_some_and(|d| d.read.as_written) {
+            return None; // the query runs as written: DataFusion filters
+        }
         if let Predicate::Compare {
             column,
             value: crate::connectors::Literal::Utf8(_),
@@ -205,9 +279,13 @@ impl HiveSource {
             .map_err(|e| self.error(e))
     }
 
-    async fn fetch_bounds(&self, column: &str) -> Result<Option<(String, String)>, HiveError> {
+    async fn fetch_bounds(
+        &self,
+        column: &str,
+        read: &ReadStatement,
+    ) -> Result<Option<(String, String)>, HiveError> {
         let config = &self.config;
-        let base = sql::base_select(&config.target);
+        let base = read.base(&config.target);
         let mut session = open_session(config, &self.cleanup).await?;
         let result = async {
             let mut op = session.execute(&sql::bounds_sql(&base, column)).await?;
@@ -247,30 +325,110 @@ async fn close_quietly(session: Session) {
     }
 }
 
+/// Impala's query option that makes `SELECT *` include ARRAY, MAP and STRUCT columns (added
+/// in Impala 4.2 by IMPALA-9499; default false until Impala 5.0 made it true, IMPALA-15054).
+/// Impala's OpenSession takes any key of its `configuration` that is not `impala.doas.user`
+/// or `use:database` as a query option, and ignores (logs) one it does not know, so older
+/// servers open the session all the same (apache/impala
+/// `be/src/service/impala-hs2-server.cc`, `ImpalaServer::OpenSession`).
+pub const IMPALA_EXPAND_COMPLEX_TYPES: (&str, &str) = ("EXPAND_COMPLEX_TYPES", "true");
+
 async fn open_session(
     config: &HiveSourceConfig,
     cleanup: &CleanupTracker,
 ) -> Result<Session, HiveError> {
-    if config.connect.flavor != Flavor::Spark {
-        return Session::open(&config.connect, cleanup).await;
-    }
     let mut connect = config.connect.clone();
-    let (key, value) = SPARK_TIME_ZONE;
+    let (key, value) = match (config.connect.flavor, &config.target) {
+        (Flavor::Spark, _) => SPARK_TIME_ZONE,
+        // A table is read with every column DESCRIBE lists. A user query keeps the server's
+        // own meaning of `*`: it runs as written.
+        (Flavor::Impala, ReadTarget::Table { .. }) => IMPALA_EXPAND_COMPLEX_TYPES,
+        (Flavor::Impala, ReadTarget::Query(_)) => return Session::open(&connect, cleanup).await,
+    };
     connect
         .session_configuration
-        .insert(key.to_string(), value.to_string());
+        .entry(key.to_string())
+        .or_insert_with(|| value.to_string());
     Session::open(&connect, cleanup).await
 }
 
+/// The result columns of `statement` from its own metadata: ExecuteStatement, then
+/// GetResultSetMetadata, then CloseOperation, which stops it; no row is fetched.
+async fn statement_schema(
+    session: &mut Session,
+    statement: &str,
+) -> Result<super::tcli::TTableSchema, HiveError> {
+    let mut op = session.execute(statement).await?;
+    let metadata = session.result_schema(&mut op).await;
+    session.close_operation(op).await?;
+    metadata
+}
+
+/// Whether `e` is the server refusing or failing a statement (not the connection failing).
+fn refused(e: &HiveError) -> bool {
+    matches!(
+        e,
+        HiveError::Query { .. } | HiveError::OperationState { .. }
+    )
+}
+
+/// The server's own words for a refused statement.
+fn server_words(e: &HiveError) -> String {
+    match e {
+        HiveError::Query { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Describes the read: its columns and how the read must run (see the module docs).
+///
+/// 1. Declared types: Spark's `DESCRIBE QUERY` (a server without it — Spark before 3.0,
+///    SharkServer, Hive — refuses it; the read goes on with the result metadata, and
+///    TIMESTAMP columns carry a note that their kind is unknown); Impala's `DESCRIBE` of a
+///    table (ARRAY, MAP and STRUCT, which the metadata calls STRING).
+/// 2. The result metadata: of the schema probe `SELECT * FROM (q) q LIMIT 0`, or, when the
+///    query cannot be wrapped ([`sql::can_wrap`]) or the server refuses the probe, of the
+///    query itself, which the read then runs as written.
+/// 3. Impala tables: the columns of the result must be those DESCRIBE lists. Complex columns
+///    left out of `SELECT *` are then selected by name; what still cannot be read is an
+///    error naming the columns.
+/// 4. Duplicate column names are renamed ([`columns::rename_duplicates`]) and the query
+///    runs as written.
 async fn describe_with(
     session: &mut Session,
     config: &HiveSourceConfig,
 ) -> Result<Described, HiveError> {
     let base = sql::base_select(&config.target);
     let flavor = config.connect.flavor;
+    let wrappable = match &config.target {
+        ReadTarget::Table { .. } => true,
+        ReadTarget::Query(q) => sql::can_wrap(q),
+    };
+    let mut read = ReadStatement::default();
+    // Why Spark's TIMESTAMP kinds are unknown, when they are.
+    let mut undeclared = None;
     let declared = match (flavor, &config.target) {
+        (Flavor::Spark, _) if !wrappable => {
+            undeclared = Some("DESCRIBE QUERY does not apply to this statement".to_string());
+            None
+        }
         (Flavor::Spark, _) => {
-            Some(declared_types(session, &format!("DESCRIBE QUERY {base}")).await?)
+            match declared_types(session, &format!("DESCRIBE QUERY {base}")).await {
+                Ok(types) => Some(types),
+                // Spark before 3.0, SharkServer and plain Hive have no DESCRIBE QUERY.
+                Err(e) if refused(&e) => {
+                    tracing::info!(
+                        address = %session.address(),
+                        server_message = %server_words(&e),
+                        "HiveServer2: DESCRIBE QUERY failed (Spark before 3.0, SharkServer and \
+                         Hive do not have it); the schema comes from the result metadata, \
+                         and TIMESTAMP columns are read as TimestampType"
+                    );
+                    undeclared = Some("DESCRIBE QUERY unavailable".to_string());
+                    None
+                }
+                Err(e) => return Err(e),
+            }
         }
         // Impala reports ARRAY, MAP and STRUCT as STRING in the result metadata; its DESCRIBE
         // of a table names them. A query has no DESCRIBE, and its complex columns stay STRING.
@@ -278,10 +436,16 @@ async fn describe_with(
             let describe = format!("DESCRIBE {}", sql::quote_table(schema.as_deref(), table));
             match declared_types(session, &describe).await {
                 Ok(types) => Some(types),
-                // The server refused the DESCRIBE (a view it cannot describe, missing
-                // privileges): the result metadata alone still plans every column.
-                Err(e @ (HiveError::Query { .. } | HiveError::OperationState { .. })) => {
-                    tracing::debug!(error = %e, "Impala DESCRIBE failed; using the result metadata alone");
+                // The server refused the DESCRIBE (missing privileges): the result metadata
+                // alone still plans every column it returns.
+                Err(e) if refused(&e) => {
+                    tracing::warn!(
+                        address = %session.address(),
+                        server_message = %server_words(&e),
+                        "Impala: DESCRIBE failed; the schema comes from the result metadata \
+                         alone, so ARRAY, MAP and STRUCT columns read as STRING and columns \
+                         SELECT * leaves out cannot be noticed"
+                    );
                     None
                 }
                 Err(e) => return Err(e),
@@ -289,33 +453,219 @@ async fn describe_with(
         }
         (Flavor::Impala, ReadTarget::Query(_)) => None,
     };
-    let mut op = session.execute(&sql::schema_probe_sql(&base)).await?;
-    let metadata = session.result_schema(&mut op).await;
-    session.close_operation(op).await?;
-    let metadata = metadata?;
-    let plans = match columns::plan_columns(flavor, config.version, &metadata, declared.as_deref())
-    {
-        // DESCRIBE of an Impala table that does not line up with its SELECT * (a
-        // storage-specific layout): the metadata alone is still a complete plan.
-        Err(e) if flavor == Flavor::Impala && declared.is_some() => {
-            tracing::debug!(error = %e, "Impala DESCRIBE does not match the result; ignoring it");
-            columns::plan_columns(flavor, config.version, &metadata, None)?
+    let mut metadata = if wrappable {
+        match statement_schema(session, &sql::schema_probe_sql(&base)).await {
+            Ok(m) => m,
+            // A query the server will not take as a derived table: it runs as written.
+            Err(e) if refused(&e) && matches!(config.target, ReadTarget::Query(_)) => {
+                tracing::info!(
+                    address = %session.address(),
+                    server_message = %server_words(&e),
+                    "HiveServer2: the server refused the query as a derived table; its schema \
+                     comes from running it as written, and it is read as written"
+                );
+                read.as_written = true;
+                statement_schema(session, &base).await?
+            }
+            Err(e) => return Err(e),
         }
-        planned => planned?,
+    } else {
+        read.as_written = true;
+        statement_schema(session, &base).await?
     };
+    if let (Some(described), ReadTarget::Table { schema, table }) = (&declared, &config.target)
+        && flavor == Flavor::Impala
+    {
+        let table_sql = sql::quote_table(schema.as_deref(), table);
+        match check_impala_columns(described, &metadata) {
+            Ok(()) => {}
+            Err(ImpalaColumns::LeftOut(left_out)) => {
+                let names: Vec<&str> = described.iter().map(|(n, _)| n.as_str()).collect();
+                let select = sql::select_columns_sql(schema.as_deref(), table, &names);
+                let list = column_list(&left_out);
+                tracing::info!(
+                    address = %session.address(),
+                    columns = %list,
+                    "Impala: SELECT * leaves complex columns out (EXPAND_COMPLEX_TYPES is not \
+                     honoured: Impala before 4.2); selecting every column by name"
+                );
+                let probe = format!("{select} LIMIT 0");
+                metadata = match statement_schema(session, &probe).await {
+                    Ok(m) => m,
+                    Err(e) if refused(&e) => {
+                        return Err(HiveError::ComplexColumns {
+                            address: session.address().to_string(),
+                            table: table_sql,
+                            columns: list,
+                            message: server_words(&e),
+                        });
+                    }
+                    Err(e) => return Err(e),
+                };
+                if let Err(e) = check_impala_columns(described, &metadata) {
+                    return Err(HiveError::DescribeMismatch {
+                        address: session.address().to_string(),
+                        table: table_sql,
+                        detail: e.detail(),
+                    });
+                }
+                read.select = Some(select);
+            }
+            Err(other) => {
+                return Err(HiveError::DescribeMismatch {
+                    address: session.address().to_string(),
+                    table: table_sql,
+                    detail: other.detail(),
+                });
+            }
+        }
+    }
+    let declared: Option<Vec<String>> = declared.map(|d| d.into_iter().map(|(_, t)| t).collect());
+    let mut plans = columns::plan_columns(flavor, config.version, &metadata, declared.as_deref())?;
+    if let Some(why) = &undeclared {
+        let noted = columns::note_unknown_timestamp_kind(&mut plans, why);
+        if !noted.is_empty() {
+            tracing::info!(
+                columns = %noted.join(", "),
+                "HiveServer2: timestamp kind unknown ({why}): TIMESTAMP columns are mapped as \
+                 TimestampType"
+            );
+        }
+    }
+    if columns::has_duplicate_names(&metadata) {
+        let renames = columns::rename_duplicates(&mut plans);
+        let list: Vec<String> = renames
+            .iter()
+            .map(|(from, to)| format!("{from} -> {to}"))
+            .collect();
+        tracing::warn!(
+            renames = %list.join(", "),
+            "HiveServer2: the result has several columns of one name; later ones are renamed \
+             (name_2, name_3, …; see quiver.renamed_from), and the query runs as written"
+        );
+        read.as_written = true;
+    }
     let schema = Arc::new(columns::arrow_schema(
         config.connect.flavor,
         config.version,
         &plans,
     ));
-    Ok(Described { plans, schema })
+    Ok(Described {
+        plans,
+        schema,
+        read,
+    })
 }
 
-/// The server's own type names for the result columns, from the second column of a
+/// How an Impala result's columns differ from its table's DESCRIBE.
+#[derive(Debug, PartialEq)]
+enum ImpalaColumns {
+    /// Only complex columns are missing, every other one is there in order: `SELECT *` left
+    /// them out. `(name, declared type)`.
+    LeftOut(Vec<(String, String)>),
+    /// Anything else.
+    Other {
+        missing: Vec<String>,
+        unexpected: Vec<String>,
+    },
+}
+
+impl ImpalaColumns {
+    fn detail(&self) -> String {
+        match self {
+            ImpalaColumns::LeftOut(cols) => {
+                format!("the read lacks {}", column_list(cols))
+            }
+            ImpalaColumns::Other {
+                missing,
+                unexpected,
+            } => {
+                let mut parts = Vec::new();
+                if !missing.is_empty() {
+                    parts.push(format!(
+                        "DESCRIBE lists {} that the read lacks",
+                        missing.join(", ")
+                    ));
+                }
+                if !unexpected.is_empty() {
+                    parts.push(format!(
+                        "the read has {} that DESCRIBE does not list",
+                        unexpected.join(", ")
+                    ));
+                }
+                if parts.is_empty() {
+                    parts.push("the columns come in another order".to_string());
+                }
+                parts.join("; ")
+            }
+        }
+    }
+}
+
+/// `'tags' (array<string>), 'm' (map<string,int>)`.
+fn column_list(cols: &[(String, String)]) -> String {
+    cols.iter()
+        .map(|(n, t)| format!("'{n}' ({})", t.split_whitespace().collect::<String>()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether Impala's `DESCRIBE` type is ARRAY, MAP or STRUCT.
+fn is_complex(declared: &str) -> bool {
+    let t = declared.trim_start().to_ascii_lowercase();
+    ["array<", "map<", "struct<"]
+        .iter()
+        .any(|p| t.starts_with(p))
+}
+
+/// Checks that the result has exactly the columns DESCRIBE lists (names compared as Impala
+/// does, case-insensitively), in order.
+fn check_impala_columns(
+    described: &[(String, String)],
+    metadata: &super::tcli::TTableSchema,
+) -> Result<(), ImpalaColumns> {
+    let key = |n: &str| n.to_lowercase();
+    let got: Vec<String> = metadata
+        .columns
+        .iter()
+        .map(|c| key(&c.column_name))
+        .collect();
+    let want: Vec<String> = described.iter().map(|(n, _)| key(n)).collect();
+    if got == want {
+        return Ok(());
+    }
+    let kept: Vec<&(String, String)> = described
+        .iter()
+        .filter(|(n, _)| got.contains(&key(n)))
+        .collect();
+    let left_out: Vec<(String, String)> = described
+        .iter()
+        .filter(|(n, _)| !got.contains(&key(n)))
+        .cloned()
+        .collect();
+    let in_order = kept.iter().map(|(n, _)| key(n)).collect::<Vec<_>>() == got;
+    if in_order && left_out.iter().all(|(_, t)| is_complex(t)) {
+        return Err(ImpalaColumns::LeftOut(left_out));
+    }
+    Err(ImpalaColumns::Other {
+        missing: left_out.into_iter().map(|(n, _)| n).collect(),
+        unexpected: metadata
+            .columns
+            .iter()
+            .filter(|c| !want.contains(&key(&c.column_name)))
+            .map(|c| c.column_name.clone())
+            .collect(),
+    })
+}
+
+/// The server's own name and type of each result column, from the first two columns of a
 /// `DESCRIBE` (Spark's `DESCRIBE QUERY`: `col_name`, `data_type`, `comment`; Impala's
 /// `DESCRIBE` of a table: `name`, `type`, `comment`). They tell what HS2 metadata cannot:
 /// Spark sends TIMESTAMP_NTZ as TIMESTAMP_TYPE, Impala complex types as STRING_TYPE.
-async fn declared_types(session: &mut Session, describe: &str) -> Result<Vec<String>, HiveError> {
+async fn declared_types(
+    session: &mut Session,
+    describe: &str,
+) -> Result<Vec<(String, String)>, HiveError> {
     let mut op = session.execute(describe).await?;
     let read = async {
         // Every column of a DESCRIBE is text; Impala's has more than three for some storage
@@ -328,12 +678,18 @@ async fn declared_types(session: &mut Session, describe: &str) -> Result<Vec<Str
             .collect();
         let mut types = Vec::new();
         while let Some(set) = session.fetch(&mut op, 10_000, &specs).await? {
-            if let Some(a) = set
-                .columns
-                .get(1)
-                .and_then(|c| c.as_any().downcast_ref::<arrow::array::StringArray>())
-            {
-                types.extend(a.iter().map(|v| v.unwrap_or_default().to_string()));
+            let text = |i: usize| {
+                set.columns
+                    .get(i)
+                    .and_then(|c| c.as_any().downcast_ref::<arrow::array::StringArray>())
+            };
+            if let (Some(names), Some(kinds)) = (text(0), text(1)) {
+                types.extend(names.iter().zip(kinds.iter()).map(|(n, t)| {
+                    (
+                        n.unwrap_or_default().trim().to_string(),
+                        t.unwrap_or_default().to_string(),
+                    )
+                }));
             }
         }
         Ok::<_, HiveError>(types)
@@ -355,6 +711,11 @@ impl Source for HiveSource {
         let spec = HiveSpec {
             config: (*self.config).clone(),
             described: self.described.get().map(|d| d.plans.clone()),
+            read: self
+                .described
+                .get()
+                .map(|d| d.read.clone())
+                .unwrap_or_default(),
         };
         Ok(SourceSpec {
             system: self.system().to_string(),
@@ -390,6 +751,16 @@ impl Source for HiveSource {
         let Some(p) = &self.config.partitioning else {
             return Ok(whole());
         };
+        let read = self.describe().await?.read.clone();
+        if read.as_written {
+            tracing::warn!(
+                column = %p.column,
+                "HiveServer2: the query runs as written (it cannot be a derived table, or \
+                 two of its columns share a name), so it is read in one partition, not in \
+                 ranges of the partition column"
+            );
+            return Ok(whole());
+        }
         if request.limit.is_some() {
             // A limit over ranges would read up to limit × ranges rows; one query is exact.
             return Ok(whole());
@@ -398,7 +769,7 @@ impl Source for HiveSource {
             (Some(l), Some(u)) => Some((l.clone(), u.clone())),
             _ => {
                 let fetched = self
-                    .fetch_bounds(&p.column)
+                    .fetch_bounds(&p.column, &read)
                     .await
                     .map_err(|e| self.error(e))?;
                 fetched.map(|(min, max)| {
@@ -527,6 +898,9 @@ struct Reading {
     /// closes its operation on the server (see `client::Session`'s Drop).
     _fetcher: AbortOnDrop,
     plans: Vec<ColumnPlan>,
+    /// For each of `plans`, the decoded column it converts (a query read as written returns
+    /// every column; the projection is taken here).
+    wire_index: Vec<usize>,
     schema: SchemaRef,
     ready: VecDeque<RecordBatch>,
     progress: PartitionProgress,
@@ -609,13 +983,13 @@ async fn start(mut scan: Scan, progress: PartitionProgress) -> Result<Reading, H
     let config = scan.config.clone();
     let config = config.as_ref();
     let mut session = open_session(config, &scan.cleanup).await?;
-    let base = sql::base_select(&config.target);
-    // The column names (for a projection) and Spark's declared types (DESCRIBE QUERY) come
-    // from describing the read; the planner normally did that already.
+    // The column names (for a projection), Spark's declared types (DESCRIBE QUERY) and how
+    // the statement must run come from describing the read; the planner normally did that.
     let expected = match scan.expected.take() {
         Some(d) => d,
         None => describe_with(&mut session, config).await?,
     };
+    let base = expected.read.base(&config.target);
     let wanted: Vec<usize> = match &scan.projection {
         Some(p) => p.clone(),
         None => (0..expected.plans.len()).collect(),
@@ -628,40 +1002,48 @@ async fn start(mut scan: Scan, progress: PartitionProgress) -> Result<Reading, H
         })?;
         expected_plans.push(plan.clone());
     }
-    let names: Vec<&str> = expected_plans.iter().map(|p| p.name.as_str()).collect();
-    let columns = scan.projection.is_some().then_some(names.as_slice());
-    let range = scan
-        .range
-        .as_ref()
-        .map(|(column, lower, upper, with_nulls)| RangeFilter {
-            column,
-            lower: lower.as_deref(),
-            upper: upper.as_deref(),
-            with_nulls: *with_nulls,
-        });
-    let statement = sql::scan_sql(&base, columns, range.as_ref(), &scan.filters, scan.limit);
+    let (statement, wire_plans, wire_index) = if expected.read.as_written {
+        // Nothing is pushed into the query: it returns every column, quiver keeps the
+        // projected ones, and DataFusion applies filters and the limit.
+        (base, expected.plans.clone(), wanted.clone())
+    } else {
+        let names: Vec<&str> = expected_plans.iter().map(|p| p.name.as_str()).collect();
+        // Columns selected by name (an Impala whose `*` leaves complex columns out) are also
+        // named around the base, so that a `*` never has to expand to them.
+        let named = scan.projection.is_some() || expected.read.select.is_some();
+        let columns = named.then_some(names.as_slice());
+        let range = scan
+            .range
+            .as_ref()
+            .map(|(column, lower, upper, with_nulls)| RangeFilter {
+                column,
+                lower: lower.as_deref(),
+                upper: upper.as_deref(),
+                with_nulls: *with_nulls,
+            });
+        let statement = sql::scan_sql(&base, columns, range.as_ref(), &scan.filters, scan.limit);
+        let index = (0..expected_plans.len()).collect();
+        (statement, expected_plans.clone(), index)
+    };
     let mut op = session.execute(&statement).await?;
     let metadata = session.result_schema(&mut op).await?;
     let found = columns::plan_columns(config.connect.flavor, config.version, &metadata, None)?;
     // No columns wanted (`count(*)`): the statement selects one constant to keep the row
     // count; it is decoded and then dropped, and the batches carry rows but no columns.
-    let specs = if expected_plans.is_empty() {
+    let specs = if wire_plans.is_empty() {
         columns::wire_specs(&found)
     } else {
         // The read must carry the columns that were described, on the same wire carriers;
         // the described plans are the refined ones (Spark's TIMESTAMP_NTZ, CHAR/VARCHAR).
-        if found.len() != expected_plans.len()
-            || found
-                .iter()
-                .zip(&expected_plans)
-                .any(|(f, e)| f.wire != e.wire)
+        if found.len() != wire_plans.len()
+            || found.iter().zip(&wire_plans).any(|(f, e)| f.wire != e.wire)
         {
             return Err(HiveError::SchemaChanged {
-                expected: expected_plans.len(),
+                expected: wire_plans.len(),
                 found: found.len(),
             });
         }
-        columns::wire_specs(&expected_plans)
+        columns::wire_specs(&wire_plans)
     };
     let plans = expected_plans;
     let schema = columns::arrow_schema(config.connect.flavor, config.version, &plans);
@@ -680,6 +1062,7 @@ async fn start(mut scan: Scan, progress: PartitionProgress) -> Result<Reading, H
         fetched,
         _fetcher: AbortOnDrop(fetcher),
         plans,
+        wire_index,
         schema: Arc::new(schema),
         ready: VecDeque::new(),
         progress,
@@ -696,8 +1079,15 @@ impl Reading {
         let columns = self
             .plans
             .iter()
-            .zip(&wire)
-            .map(|(plan, array)| columns::convert_column(plan, array))
+            .zip(&self.wire_index)
+            .map(|(plan, &i)| {
+                let array = wire.get(i).ok_or(columns::ColumnError::WireType {
+                    column: plan.name.clone(),
+                    expected: plan.wire.data_type(),
+                    found: arrow::datatypes::DataType::Null,
+                })?;
+                columns::convert_column(plan, array)
+            })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| SourceError::connector(system, false, HiveError::from(e)))?;
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
@@ -746,5 +1136,98 @@ async fn next(mut r: Box<Reading>) -> Option<(Result<RecordBatch, SourceError>, 
                 ));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connectors::hive::tcli::{
+        TColumnDesc, TPrimitiveTypeEntry, TTableSchema, TTypeDesc, TTypeEntry, TTypeId,
+    };
+
+    fn result(names: &[&str]) -> TTableSchema {
+        TTableSchema {
+            columns: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| TColumnDesc {
+                    column_name: n.to_string(),
+                    type_desc: TTypeDesc {
+                        types: vec![TTypeEntry::Primitive(TPrimitiveTypeEntry {
+                            type_id: TTypeId::String,
+                            type_qualifiers: None,
+                        })],
+                    },
+                    position: i as i32,
+                    comment: None,
+                })
+                .collect(),
+        }
+    }
+
+    fn described(cols: &[(&str, &str)]) -> Vec<(String, String)> {
+        cols.iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn impala_results_must_have_the_columns_describe_lists() {
+        let d = described(&[
+            ("id", "bigint"),
+            ("tags", "array<string>"),
+            ("s", "struct<\n  a:int\n>"),
+            ("name", "string"),
+        ]);
+        assert_eq!(
+            check_impala_columns(&d, &result(&["ID", "tags", "s", "name"])),
+            Ok(())
+        );
+        // SELECT * without the complex columns: they are named, in DESCRIBE's order.
+        let left_out = check_impala_columns(&d, &result(&["id", "name"])).unwrap_err();
+        assert_eq!(
+            left_out,
+            ImpalaColumns::LeftOut(described(&[
+                ("tags", "array<string>"),
+                ("s", "struct<\n  a:int\n>")
+            ]))
+        );
+        assert_eq!(
+            left_out.detail(),
+            "the read lacks 'tags' (array<string>), 's' (struct<a:int>)"
+        );
+        // A scalar column missing, or one DESCRIBE does not list: not explained.
+        let other = check_impala_columns(&d, &result(&["id", "tags", "s"])).unwrap_err();
+        assert_eq!(other.detail(), "DESCRIBE lists name that the read lacks");
+        let other = check_impala_columns(&d, &result(&["id", "name", "extra"])).unwrap_err();
+        assert!(matches!(other, ImpalaColumns::Other { .. }));
+        assert!(
+            other
+                .detail()
+                .contains("the read has extra that DESCRIBE does not list")
+        );
+        let swapped = check_impala_columns(&d, &result(&["name", "id"])).unwrap_err();
+        assert!(matches!(swapped, ImpalaColumns::Other { .. }));
+    }
+
+    #[test]
+    fn read_statements_travel_in_the_spec_and_default_to_the_target() {
+        let table = ReadTarget::Table {
+            schema: None,
+            table: "t".into(),
+        };
+        assert_eq!(ReadStatement::default().base(&table), "SELECT * FROM `t`");
+        let named = ReadStatement {
+            select: Some("SELECT `a` FROM `t`".into()),
+            as_written: false,
+        };
+        assert_eq!(named.base(&table), "SELECT `a` FROM `t`");
+        let json = serde_json::to_value(&named).unwrap();
+        assert_eq!(json, serde_json::json!({"select": "SELECT `a` FROM `t`"}));
+        let back: ReadStatement = serde_json::from_value(serde_json::json!({})).unwrap();
+        assert!(back.is_default());
+        assert!(is_complex(" MAP<string,int>"));
+        assert!(!is_complex("string"));
     }
 }

@@ -8,6 +8,17 @@
 //! guess at an escape. A user query is wrapped as a derived table, `(<query>) q`, only when something
 //! has to be added to it; otherwise it runs exactly as written. The wrapper puts the query
 //! on lines of its own, so a trailing `-- comment` stays a comment.
+//!
+//! # Queries that cannot be wrapped
+//! Not every statement can be a derived table. [`can_wrap`] decides up front from the first
+//! keyword (after comments): a query starting with `SELECT`, `WITH`, `FROM` (Hive's and
+//! Spark's FROM-first form), `TABLE` (Spark) or `(` is tried wrapped; anything else — `SHOW`,
+//! `DESCRIBE`/`DESC`, `EXPLAIN`, `SET`, `VALUES`, `USE`, … — never is. `VALUES` is never
+//! wrapped because servers disagree on `(VALUES …) q`; a `WITH` is tried, because Spark and
+//! Impala take a CTE inside a derived table although Hive does not. A query that is tried
+//! and refused (a trailing `ORDER BY … LIMIT` on some servers, a `WITH` on Hive, a join
+//! selecting two columns of one name on Impala and Hive) falls back to running as written;
+//! see [`crate::connectors::hive::source`].
 
 use super::options::ReadTarget;
 use crate::connectors::{CompareOp, Literal, Predicate};
@@ -43,6 +54,49 @@ pub fn base_select(target: &ReadTarget) -> String {
         }
         ReadTarget::Query(q) => strip_terminator(q).to_string(),
     }
+}
+
+/// The first keyword of `query`, upper-cased, after whitespace and `--` / `/* */`
+/// comments; `"("` when it starts with a parenthesis; empty when there is none.
+pub fn first_keyword(query: &str) -> String {
+    let mut rest = query;
+    loop {
+        rest = rest.trim_start();
+        if let Some(r) = rest.strip_prefix("--") {
+            rest = r.split_once('\n').map_or("", |(_, after)| after);
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map_or("", |(_, after)| after);
+        } else {
+            break;
+        }
+    }
+    if rest.starts_with('(') {
+        return "(".to_string();
+    }
+    rest.chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+/// Whether a user query may be tried as a derived table (module docs): it starts with
+/// `SELECT`, `WITH`, `FROM`, `TABLE` or `(`.
+pub fn can_wrap(query: &str) -> bool {
+    matches!(
+        first_keyword(query).as_str(),
+        "SELECT" | "WITH" | "FROM" | "TABLE" | "("
+    )
+}
+
+/// `SELECT `a`, `b`, … FROM <table>`: every column by name (Impala before 4.2 leaves
+/// complex columns out of `SELECT *`).
+pub fn select_columns_sql(schema: Option<&str>, table: &str, columns: &[&str]) -> String {
+    let list: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
+    format!(
+        "SELECT {} FROM {}",
+        list.join(", "),
+        quote_table(schema, table)
+    )
 }
 
 /// A query without trailing whitespace and `;`, so it can be wrapped.
@@ -332,6 +386,42 @@ mod tests {
                 None
             ),
             "SELECT * FROM (\nB\n) q WHERE (`a` = 1) AND (`b` IS NULL)"
+        );
+    }
+
+    #[test]
+    fn statements_that_cannot_be_a_derived_table_are_known_up_front() {
+        for q in [
+            "SELECT 1",
+            "  select * from t",
+            "WITH a AS (SELECT 1) SELECT * FROM a",
+            "-- note\nSELECT 1",
+            "/* hint */ select 1",
+            "(SELECT 1) UNION ALL (SELECT 2)",
+            "FROM t SELECT a",
+            "table t",
+        ] {
+            assert!(can_wrap(q), "{q}");
+        }
+        for q in [
+            "SHOW TABLES",
+            "show databases",
+            "DESCRIBE t",
+            "DESC t",
+            "EXPLAIN SELECT 1",
+            "SET",
+            "VALUES (1, 2)",
+            "-- c\n  values (1)",
+            "USE db",
+            "",
+            "/* unterminated",
+        ] {
+            assert!(!can_wrap(q), "{q}");
+        }
+        assert_eq!(first_keyword("/* a */ -- b\n  show tables"), "SHOW");
+        assert_eq!(
+            select_columns_sql(Some("db"), "t", &["id", "c`x"]),
+            "SELECT `id`, `c``x` FROM `db`.`t`"
         );
     }
 

@@ -23,6 +23,7 @@
 // do not).
 #![allow(dead_code)]
 
+mod fidelity;
 mod judge;
 mod server;
 mod table;
@@ -48,12 +49,13 @@ use quiver::connectors::hive::tcli::{
 pub use judge::{JudgeArgs, JudgeOutput, expected_schema, judge_python, run_judge};
 #[allow(unused_imports)]
 pub use server::{
-    Auth, Fault, Handler, Hs2Server, MalformedKind, QueryFailure, ServerConfig, Stats,
+    Auth, Fault, Handler, Hs2Server, MalformedKind, QueryFailure, ServerConfig, SessionInfo, Stats,
 };
 #[allow(unused_imports)]
 pub use table::{
-    Column, ColumnValues, Table, canonical_bytes, canonical_f64, canonical_rows, canonical_text,
-    impala_all_types, impala_all_types_non_utf8, normalize_json_line, timestamp_text,
+    Column, ColumnValues, ImpalaVersion, Table, canonical_bytes, canonical_f64, canonical_rows,
+    canonical_text, impala_all_types, impala_all_types_non_utf8, impala_select,
+    normalize_json_line, timestamp_text,
 };
 pub use tls::TlsConfig;
 

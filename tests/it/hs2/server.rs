@@ -9,7 +9,7 @@
 //! (run a subprocess, use a sync client) while it serves, sync or async. Dropping it stops
 //! the runtime and returns once the listener and every connection are closed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,7 +34,7 @@ use thrift::{ApplicationError, ApplicationErrorKind, TConfiguration};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use super::table::Table;
+use super::table::{ImpalaVersion, Table, impala_select};
 use super::tls::{TlsConfig, TlsMaterial};
 
 /// Largest request the server accepts (requests are small; this only bounds buffering).
@@ -49,8 +49,16 @@ const SASL_BAD: u8 = 3;
 const SASL_ERROR: u8 = 4;
 const SASL_COMPLETE: u8 = 5;
 
-/// What the server answers a statement with.
-pub type Handler = Arc<dyn Fn(&str) -> Result<Arc<Table>, QueryFailure> + Send + Sync>;
+/// What the server answers a statement with, given the session it runs in.
+pub type Handler =
+    Arc<dyn Fn(&str, &SessionInfo) -> Result<Arc<Table>, QueryFailure> + Send + Sync>;
+
+/// What a [`Handler`] knows of the session a statement runs in.
+#[derive(Debug, Clone, Default)]
+pub struct SessionInfo {
+    /// OpenSession's `configuration`, as the client sent it.
+    pub configuration: BTreeMap<String, String>,
+}
 
 /// A statement that fails.
 #[derive(Debug, Clone, PartialEq)]
@@ -192,6 +200,13 @@ impl ServerConfig {
     pub fn new(
         handler: impl Fn(&str) -> Result<Arc<Table>, QueryFailure> + Send + Sync + 'static,
     ) -> Self {
+        ServerConfig::with_session_handler(move |sql, _| handler(sql))
+    }
+
+    /// Like [`ServerConfig::new`], with a handler that also sees the session.
+    pub fn with_session_handler(
+        handler: impl Fn(&str, &SessionInfo) -> Result<Arc<Table>, QueryFailure> + Send + Sync + 'static,
+    ) -> Self {
         ServerConfig {
             handler: Arc::new(handler),
             auth: Auth::NoSasl,
@@ -205,11 +220,21 @@ impl ServerConfig {
         }
     }
 
-    /// Impala's defaults, answering every statement with `table`.
+    /// Impala's defaults, answering every statement with `table`, as the newest Impala
+    /// ([`ImpalaVersion::LATEST`]) does.
     pub fn serving(table: Table) -> Self {
+        ServerConfig::impala(table, ImpalaVersion::LATEST)
+    }
+
+    /// Impala's defaults, answering every statement with `table` as Impala `version` would
+    /// (see [`impala_select`]): `DESCRIBE` lists every column with its declared type;
+    /// `SELECT *` leaves complex columns out unless EXPAND_COMPLEX_TYPES is on (an option
+    /// `version` may not have, set through OpenSession's configuration); a select list of
+    /// backticked names takes those columns, refusing complex ones `version` cannot return.
+    pub fn impala(table: Table, version: ImpalaVersion) -> Self {
         let describe = Arc::new(table.impala_describe());
         let table = Arc::new(table);
-        ServerConfig::new(move |sql: &str| {
+        ServerConfig::with_session_handler(move |sql: &str, session: &SessionInfo| {
             // Impala's DESCRIBE <table>: one row per column, with its declared type.
             if sql
                 .trim_start()
@@ -218,7 +243,7 @@ impl ServerConfig {
             {
                 Ok(describe.clone())
             } else {
-                Ok(table.clone())
+                impala_select(&table, sql, version, &session.configuration).map(Arc::new)
             }
         })
     }
@@ -273,6 +298,7 @@ pub struct Stats {
 
 struct Session {
     protocol: TProtocolVersion,
+    info: Arc<SessionInfo>,
 }
 
 enum OpState {
@@ -953,8 +979,11 @@ fn open_session(shared: &Shared, req: TOpenSessionReq) -> TOpenSessionResp {
     };
     let mut st = shared.state();
     st.stats.sessions_opened += 1;
+    let info = Arc::new(SessionInfo {
+        configuration: req.configuration.clone().unwrap_or_default(),
+    });
     st.sessions
-        .insert(handle.session_id.guid.clone(), Session { protocol });
+        .insert(handle.session_id.guid.clone(), Session { protocol, info });
     TOpenSessionResp {
         status: TStatus::success(),
         server_protocol_version: protocol,
@@ -964,11 +993,11 @@ fn open_session(shared: &Shared, req: TOpenSessionReq) -> TOpenSessionResp {
 }
 
 fn execute(shared: &Shared, req: TExecuteStatementReq) -> TExecuteStatementResp {
-    let protocol = {
+    let (protocol, info) = {
         let mut st = shared.state();
         st.stats.statements.push(req.statement.clone());
         match st.sessions.get(&req.session_handle.session_id.guid) {
-            Some(s) => s.protocol,
+            Some(s) => (s.protocol, s.info.clone()),
             None => {
                 return TExecuteStatementResp {
                     status: status_error("Invalid session id", "HY000"),
@@ -982,7 +1011,7 @@ fn execute(shared: &Shared, req: TExecuteStatementReq) -> TExecuteStatementResp 
             message: message.clone(),
             sql_state: sql_state.clone(),
         },
-        _ => match (shared.config.handler)(&req.statement) {
+        _ => match (shared.config.handler)(&req.statement, &info) {
             Ok(table) => OpState::Rows {
                 table,
                 cursor: 0,

@@ -917,3 +917,80 @@ fn a_wire_array_of_another_type_is_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn duplicate_names_get_a_deterministic_suffix_and_keep_the_servers_name() {
+    let s = schema(vec![
+        column("id", TTypeId::BigInt, &[]),
+        column("ID", TTypeId::BigInt, &[]),
+        column("id_2", TTypeId::String, &[]),
+        column("name", TTypeId::String, &[]),
+        column("id", TTypeId::Int, &[]),
+        column("name", TTypeId::String, &[]),
+    ]);
+    assert!(has_duplicate_names(&s));
+    let mut plans = plan_columns(Flavor::Impala, V2, &s, None).unwrap();
+    let renames = rename_duplicates(&mut plans);
+    let names: Vec<&str> = plans.iter().map(|p| p.name.as_str()).collect();
+    // `ID` is the second `id` (names compare case-insensitively): `id_2` is taken by a
+    // server column, so it is `id_3`; the third `id` is then `id_4`.
+    assert_eq!(names, ["id", "ID_3", "id_2", "name", "id_4", "name_2"]);
+    assert_eq!(
+        renames,
+        [
+            ("ID".to_string(), "ID_3".to_string()),
+            ("id".to_string(), "id_4".to_string()),
+            ("name".to_string(), "name_2".to_string()),
+        ]
+    );
+    assert_eq!(plans[1].renamed_from.as_deref(), Some("ID"));
+    assert_eq!(plans[0].renamed_from, None);
+    let arrow = arrow_schema(Flavor::Impala, V2, &plans);
+    let f = arrow.field(4);
+    assert_eq!(f.name(), "id_4");
+    assert_eq!(f.metadata()[RENAMED_FROM_KEY], "id");
+    assert!(!arrow.field(0).metadata().contains_key(RENAMED_FROM_KEY));
+    // The same input, the same names.
+    let mut again = plan_columns(Flavor::Impala, V2, &s, None).unwrap();
+    rename_duplicates(&mut again);
+    assert_eq!(again, plans);
+    // No duplicates: nothing changes.
+    let unique = schema(vec![
+        column("a", TTypeId::Int, &[]),
+        column("b", TTypeId::Int, &[]),
+    ]);
+    assert!(!has_duplicate_names(&unique));
+    let mut p = plan_columns(Flavor::Spark, V2, &unique, None).unwrap();
+    assert!(rename_duplicates(&mut p).is_empty());
+}
+
+#[test]
+fn spark_timestamps_without_declared_types_map_per_version_with_a_note() {
+    let s = schema(vec![
+        column("ts", TTypeId::Timestamp, &[]),
+        column("n", TTypeId::Int, &[]),
+    ]);
+    for (version, interim, loss) in [
+        (V2, "DateTimeOffset", None),
+        (ConnectorVersion::V1, "DateTime", Some("time-zone-dropped")),
+    ] {
+        let mut plans = plan_columns(Flavor::Spark, version, &s, None).unwrap();
+        let noted = note_unknown_timestamp_kind(&mut plans, "DESCRIBE QUERY unavailable");
+        assert_eq!(noted, ["ts"]);
+        let arrow = arrow_schema(Flavor::Spark, version, &plans);
+        let ts = arrow.field(0);
+        assert_eq!(ts.metadata()[INTERIM_TYPE_KEY], interim);
+        assert_eq!(ts.metadata().get(LOSS_KEY).map(String::as_str), loss);
+        assert!(
+            ts.metadata()[NOTE_KEY]
+                .starts_with("timestamp kind unknown: DESCRIBE QUERY unavailable"),
+            "{:?}",
+            ts.metadata()
+        );
+        assert!(!arrow.field(1).metadata().contains_key(NOTE_KEY));
+    }
+    // A declared TIMESTAMP_NTZ is not TimestampType: no note.
+    let declared = vec!["timestamp_ntz".to_string(), "int".to_string()];
+    let mut plans = plan_columns(Flavor::Spark, V2, &s, Some(&declared)).unwrap();
+    assert!(note_unknown_timestamp_kind(&mut plans, "x").is_empty());
+}

@@ -638,6 +638,9 @@ fn spark_1_0_hdinsight_accepts_enable_ssl_false_and_warns_that_the_gateway_needs
         "authenticationType": "WindowsAzureHDInsightService", "username": "admin",
         "password": secret(), "enableSsl": false});
     let (v1, v2) = tracing::subscriber::with_default(subscriber, || {
+        // Other tests hit the same warning without a subscriber; make sure its cached
+        // interest includes this one.
+        tracing::callsite::rebuild_interest_cache();
         let v1 = spark(None, hdi.clone()).unwrap();
         let v2 = spark(Some("2.0"), hdi.clone()).unwrap();
         (v1, v2)
