@@ -1,13 +1,14 @@
 //! `quiver schema FACTORY --dataset D [--query Q] [--json]`
 //!
 //! Prints, for each column a read of the dataset yields, its source type, ADF interim type,
-//! Arrow type and nullability, and any loss the mapping declares, so no loss is silent. With
+//! Arrow type and nullability, and any loss the mapping declares, so no loss is silent (plus
+//! `quiver.note` and `quiver.renamed_from`: a column renamed for a duplicate name). With
 //! `--query`, the columns are those of the query's result.
 
 use serde_json::json;
 
 use super::{CliError, DatasetArgs, ExitStatus, output};
-use crate::types::ColumnType;
+use crate::types::{ColumnType, NOTE_KEY, RENAMED_FROM_KEY};
 
 /// Runs `quiver schema`.
 pub async fn run(args: DatasetArgs) -> Result<ExitStatus, CliError> {
@@ -29,6 +30,8 @@ pub async fn run(args: DatasetArgs) -> Result<ExitStatus, CliError> {
                     "code": l.code(),
                     "description": l.describe(),
                 })),
+                "renamedFrom": f.metadata().get(RENAMED_FROM_KEY),
+                "note": f.metadata().get(NOTE_KEY),
             })
         })
         .collect();
@@ -48,7 +51,23 @@ pub async fn run(args: DatasetArgs) -> Result<ExitStatus, CliError> {
                     Some(ext) => format!("{} [{ext}]", text(&c["arrowType"])),
                     None => text(&c["arrowType"]),
                 },
-                text(&c["loss"]["description"]),
+                {
+                    // Renames and notes follow the loss, so nothing the read learned is silent.
+                    let mut parts: Vec<String> = Vec::new();
+                    for v in [&c["loss"]["description"], &c["note"]] {
+                        if let Some(t) = v.as_str() {
+                            parts.push(t.to_string());
+                        }
+                    }
+                    if let Some(from) = c["renamedFrom"].as_str() {
+                        parts.push(format!("renamed from '{from}' (duplicate name)"));
+                    }
+                    if parts.is_empty() {
+                        "-".to_string()
+                    } else {
+                        parts.join("; ")
+                    }
+                },
             ]
         })
         .collect();

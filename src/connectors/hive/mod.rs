@@ -43,6 +43,18 @@
 //!
 //! Every response carries a [`tcli::TStatus`]: SUCCESS, SUCCESS_WITH_INFO and (Impala)
 //! STILL_EXECUTING are not errors.
+//!
+//! # What servers differ in (see [`source`] for how a read is described)
+//!
+//! * `DESCRIBE QUERY` exists from Spark 3.0 only; without it Spark TIMESTAMP columns are
+//!   TimestampType with a `quiver.note` that their kind is unknown.
+//! * Not every statement can be a derived table ([`sql::can_wrap`]); those run as written,
+//!   described from their own GetResultSetMetadata, with nothing pushed into them.
+//! * Result columns may share a name; they are renamed as [`columns::rename_duplicates`]
+//!   documents (`quiver.renamed_from`).
+//! * Impala's `SELECT *` leaves ARRAY, MAP and STRUCT out before 5.0 unless the query option
+//!   `EXPAND_COMPLEX_TYPES` (4.2+) is set in OpenSession's configuration; older Impala reads
+//!   them only by name (arrays from 4.1, maps and structs from 4.2).
 
 pub mod adf;
 pub mod client;
