@@ -60,6 +60,7 @@ pub mod adf;
 pub mod client;
 pub mod columns;
 pub mod decode;
+mod describe;
 pub mod impala;
 pub mod options;
 pub mod ranges;
