@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Peak resident memory of a synthetic (hiveBench) → local Parquet copy at 1M, 10M and 100M rows.
 # Bounded memory means the peaks are close: the goal is ≤ 256 MB, RSS(10M)/RSS(1M) ≤ 1.2, and
-# a flat peak at 100M. The 100M copy writes about 5.5 GB to a temporary folder.
+# a flat peak at 100M. The 100M copy writes about 4.4 GB to a temporary folder.
 # Usage: benches/peak_rss.sh [path/to/quiver] [ROWS ...]   (build it with cargo build --release)
 set -euo pipefail
 QUIVER="${1:-${CARGO_TARGET_DIR:-$HOME/.cache/quiver/target}/release/quiver}"
