@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Peak resident memory of a synthetic (hiveBench) → local Parquet copy at 1M and 10M rows.
-# Bounded memory means the two peaks are close: the goal is ≤ 256 MB with a ratio ≤ 1.2.
-# Usage: benches/peak_rss.sh [path/to/quiver]   (build it with cargo build --release)
+# Peak resident memory of a synthetic (hiveBench) → local Parquet copy at 1M, 10M and 100M rows.
+# Bounded memory means the peaks are close: the goal is ≤ 256 MB, RSS(10M)/RSS(1M) ≤ 1.2, and
+# a flat peak at 100M. The 100M copy writes about 4.4 GB to a temporary folder.
+# Usage: benches/peak_rss.sh [path/to/quiver] [ROWS ...]   (build it with cargo build --release)
 set -euo pipefail
 QUIVER="${1:-${CARGO_TARGET_DIR:-$HOME/.cache/quiver/target}/release/quiver}"
+shift || true
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(1000000 10000000 100000000)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cores=$(nproc)
-for rows in 1000000 10000000; do
+for rows in "${sizes[@]}"; do
   cat > "$work/bundle.json" <<JSON
 {"linkedServices": [
   {"name": "Gen", "properties": {"type": "QuiverSynthetic"}},

@@ -8,7 +8,10 @@
 //!
 //! Row groups close at [`ParquetSinkOptions::row_group_bytes`] of encoded data or
 //! [`ParquetSinkOptions::row_group_rows`] rows, whichever comes first, so memory per
-//! partition stays near one row group plus the upload parts in flight. Files are staged and
+//! partition stays near one row group plus the upload parts in flight. Each file picks its
+//! columns' dictionaries from its first batch: a column whose sampled values are nearly all
+//! distinct is written without one (see `writer_properties`), the others keep parquet's
+//! dictionary with its fallback to plain encoding. Files are staged and
 //! published only by [`CopySink::commit`] (see [`crate::connectors::sink`]), which then writes
 //! [`SUCCESS_FILE`] listing the files, rows and bytes. Each closed file is reported durable in
 //! the partition's manifest, so a resumed copy adopts it (local folders: hidden files survive
@@ -437,7 +440,11 @@ impl ParquetCopySink {
         }
     }
 
-    async fn open_file(&self, schema: &SchemaRef) -> Result<OpenFile, ParquetSinkError> {
+    async fn open_file(
+        &self,
+        schema: &SchemaRef,
+        first: Option<&RecordBatch>,
+    ) -> Result<OpenFile, ParquetSinkError> {
         let shared = &self.shared;
         let name = self.next_name();
         let url = shared.location.url_of(&shared.location.child(&name));
@@ -453,11 +460,7 @@ impl ParquetCopySink {
             file: url.clone(),
             source,
         })?;
-        let props = WriterProperties::builder()
-            .set_compression(shared.options.compression)
-            .set_max_row_group_row_count(Some(shared.options.row_group_rows.max(1)))
-            .set_max_row_group_bytes(Some(shared.options.row_group_bytes.max(1)))
-            .build();
+        let props = writer_properties(&shared.options, first);
         let writer =
             AsyncArrowWriter::try_new(staged, schema.clone(), Some(props)).map_err(|source| {
                 ParquetSinkError::Encode {
@@ -539,7 +542,7 @@ impl PartitionWriter for ParquetPartitionWriter {
         while rest.num_rows() > 0 {
             let mut file = match self.current.take() {
                 Some(file) => file,
-                None => sink.open_file(&self.schema).await?,
+                None => sink.open_file(&self.schema, Some(&rest)).await?,
             };
             let room = (max_rows - file.rows).min(rest.num_rows() as u64) as usize;
             let part = rest.slice(0, room);
@@ -562,7 +565,7 @@ impl PartitionWriter for ParquetPartitionWriter {
         let sink = self.sink.clone();
         // A named single file exists even when the copy had no rows, with the schema in it.
         if self.current.is_none() && sink.single_file().is_some() && self.partition.index == 0 {
-            self.current = Some(sink.open_file(&self.schema).await?);
+            self.current = Some(sink.open_file(&self.schema, None).await?);
         }
         if let Some(file) = self.current.take() {
             sink.stage_file(&mut self.manifest, file).await?;
@@ -577,6 +580,103 @@ impl PartitionWriter for ParquetPartitionWriter {
             file.writer.into_inner().abort().await;
         }
     }
+}
+
+/// Rows of a file's first batch sampled to decide which columns get a dictionary.
+const DICTIONARY_SAMPLE_ROWS: usize = 8192;
+/// Fewest non-null sampled values for a column to be judged; with fewer it keeps the dictionary.
+const DICTIONARY_SAMPLE_MIN: usize = 1024;
+/// Share of the sampled non-null values, in percent, that must occur only once in the sample
+/// for a column to be written without a dictionary.
+const DICTIONARY_OFF_UNIQUE_PERCENT: usize = 90;
+
+/// The writer properties of one file. `first` is the file's first batch, if any: a top-level
+/// column in which at least [`DICTIONARY_OFF_UNIQUE_PERCENT`] of the sampled values occur once
+/// is written without a dictionary (see [`nearly_unique`]); every other column keeps parquet's
+/// dictionary, which falls back to plain encoding by itself when it grows past 1 MiB.
+fn writer_properties(
+    options: &ParquetSinkOptions,
+    first: Option<&RecordBatch>,
+) -> WriterProperties {
+    let mut b = WriterProperties::builder()
+        .set_compression(options.compression)
+        .set_max_row_group_row_count(Some(options.row_group_rows.max(1)))
+        .set_max_row_group_bytes(Some(options.row_group_bytes.max(1)));
+    if let Some(batch) = first {
+        for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+            if nearly_unique(column.as_ref()) {
+                b = b.set_column_dictionary_enabled(
+                    parquet::schema::types::ColumnPath::from(field.name().as_str()),
+                    false,
+                );
+            }
+        }
+    }
+    b.build()
+}
+
+/// Whether a column's values are so nearly all distinct that a dictionary cannot pay: among
+/// the non-null values of its first [`DICTIONARY_SAMPLE_ROWS`] rows (at least
+/// [`DICTIONARY_SAMPLE_MIN`] of them), at least [`DICTIONARY_OFF_UNIQUE_PERCENT`] percent occur
+/// exactly once. Such a column's dictionary would hold about every value of a row group, and
+/// its keys would add 2 bytes or more a value: bigger and slower than plain encoding. A few
+/// repeated sentinels (zeros, extremes) do not change the verdict. Only primitive and
+/// byte-array columns are judged; other types (boolean, nested, dictionary) say no.
+fn nearly_unique(column: &dyn arrow::array::Array) -> bool {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::DataType as T;
+    let column = column.slice(0, column.len().min(DICTIONARY_SAMPLE_ROWS));
+    if column.len() - column.null_count() < DICTIONARY_SAMPLE_MIN {
+        return false;
+    }
+    let rows: Vec<usize> = (0..column.len()).filter(|&i| column.is_valid(i)).collect();
+    let data = column.to_data();
+    let values: Vec<&[u8]> = match column.data_type() {
+        T::Utf8 => {
+            let a = column.as_string::<i32>();
+            rows.iter().map(|&i| a.value(i).as_bytes()).collect()
+        }
+        T::LargeUtf8 => {
+            let a = column.as_string::<i64>();
+            rows.iter().map(|&i| a.value(i).as_bytes()).collect()
+        }
+        T::Binary => {
+            let a = column.as_binary::<i32>();
+            rows.iter().map(|&i| a.value(i)).collect()
+        }
+        T::LargeBinary => {
+            let a = column.as_binary::<i64>();
+            rows.iter().map(|&i| a.value(i)).collect()
+        }
+        T::Utf8View => {
+            let a = column.as_string_view();
+            rows.iter().map(|&i| a.value(i).as_bytes()).collect()
+        }
+        T::BinaryView => {
+            let a = column.as_binary_view();
+            rows.iter().map(|&i| a.value(i)).collect()
+        }
+        T::FixedSizeBinary(_) => {
+            let a = column.as_fixed_size_binary();
+            rows.iter().map(|&i| a.value(i)).collect()
+        }
+        t if t.is_primitive() => {
+            let Some(width) = t.primitive_width() else {
+                return false;
+            };
+            let bytes = &data.buffers()[0].as_slice()[data.offset() * width..];
+            rows.iter()
+                .map(|&i| &bytes[i * width..(i + 1) * width])
+                .collect()
+        }
+        _ => return false,
+    };
+    let mut counts: HashMap<&[u8], u32> = HashMap::with_capacity(values.len());
+    for v in &values {
+        *counts.entry(v).or_insert(0) += 1;
+    }
+    let once = counts.values().filter(|&&n| n == 1).count();
+    once * 100 >= values.len() * DICTIONARY_OFF_UNIQUE_PERCENT
 }
 
 impl From<ParquetSinkError> for SinkError {
@@ -597,4 +697,63 @@ impl From<ParquetSinkError> for SinkError {
 /// when it is a plain I/O or HTTP failure, not a permission or a missing container.
 fn store_error_is_transient(e: &object_store::Error) -> bool {
     matches!(e, object_store::Error::Generic { .. })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{ArrayRef, BooleanArray, Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use parquet::schema::types::ColumnPath;
+
+    #[test]
+    fn nearly_unique_columns_lose_their_dictionary() {
+        let unique = Int64Array::from_iter_values(0..8192);
+        assert!(nearly_unique(&unique));
+        // A few repeated sentinels (3% zeros) and nulls do not change the verdict.
+        let sentinels: Int64Array = (0..8192i64)
+            .map(|i| match i % 97 {
+                0..=2 => Some(0),
+                _ if i % 16 == 5 => None,
+                _ => Some(i),
+            })
+            .collect();
+        assert!(nearly_unique(&sentinels));
+        let repeated = Int64Array::from_iter_values((0..8192).map(|i| i % 1000));
+        assert!(!nearly_unique(&repeated));
+        let strings = StringArray::from_iter_values((0..8192).map(|i| format!("row-{i}")));
+        assert!(nearly_unique(&strings));
+        let few = StringArray::from_iter_values((0..8192).map(|i| format!("k{}", i % 50)));
+        assert!(!nearly_unique(&few));
+        // Too few values to judge; booleans never have a dictionary anyway.
+        assert!(!nearly_unique(&Int64Array::from_iter_values(0..100)));
+        assert!(!nearly_unique(&BooleanArray::from(vec![true; 8192])));
+        // Judged on a slice, at its offset.
+        let sliced = Int64Array::from_iter_values((0..20000).map(|i| if i < 9000 { 1 } else { i }));
+        assert!(nearly_unique(&sliced.slice(9000, 9000)));
+        assert!(!nearly_unique(&sliced.slice(0, 9000)));
+    }
+
+    #[test]
+    fn writer_properties_turn_the_dictionary_off_per_column() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("k", DataType::Int64, false),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from_iter_values(0..8192)),
+            Arc::new(Int64Array::from_iter_values((0..8192).map(|i| i % 10))),
+        ];
+        let batch = RecordBatch::try_new(schema, columns).unwrap();
+        let options = ParquetSinkOptions::default();
+        let props = writer_properties(&options, Some(&batch));
+        assert!(!props.dictionary_enabled(&ColumnPath::from("id")));
+        assert!(props.dictionary_enabled(&ColumnPath::from("k")));
+        assert_eq!(
+            props.max_row_group_row_count(),
+            Some(DEFAULT_ROW_GROUP_ROWS)
+        );
+        let props = writer_properties(&options, None);
+        assert!(props.dictionary_enabled(&ColumnPath::from("id")));
+    }
 }
