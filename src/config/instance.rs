@@ -48,14 +48,21 @@ impl Scope for DefinitionScope<'_> {
     }
 }
 
-/// Hands the values of `params`' SecureString parameters to the run (see
+/// Binds `params` to the values `passed` at `passed_at` (see [`super::Parameters::bind`]),
+/// and hands the values of its SecureString parameters to the run (see
 /// [`Scope::note_secret`]).
-fn note_secrets(params: &super::Parameters, values: &Map<String, Value>, scope: &dyn Scope) {
-    for name in params.secure_names() {
-        if let Some(Value::String(s)) = values.get(&name) {
-            scope.note_secret(s);
-        }
+fn bind(
+    params: &super::Parameters,
+    passed: &Map<String, Value>,
+    what: &str,
+    passed_at: &str,
+    scope: &dyn Scope,
+) -> Result<Map<String, Value>, ConfigError> {
+    let bound = params.bind(passed, what, passed_at)?;
+    for secret in params.secure_values(&bound) {
+        scope.note_secret(secret);
     }
+    Ok(bound)
 }
 
 impl Factory {
@@ -170,9 +177,13 @@ impl<'f> Instances<'f> {
         scope: &dyn Scope,
     ) -> Result<String, ConfigError> {
         let ds = self.factory.dataset(name)?;
-        let what = format!("dataset {name:?}");
-        let params = ds.parameters.bind(passed, &what, passed_at)?;
-        note_secrets(&ds.parameters, &params, scope);
+        let params = bind(
+            &ds.parameters,
+            passed,
+            &format!("dataset {name:?}"),
+            passed_at,
+            scope,
+        )?;
         let mut instance = if ds.dynamic {
             let dscope = DefinitionScope {
                 outer: scope,
@@ -211,8 +222,7 @@ impl<'f> Instances<'f> {
     ) -> Result<String, ConfigError> {
         let ls = self.factory.linked_service(name)?;
         let what = format!("linked service {name:?}");
-        let params = ls.parameters.bind(passed, &what, passed_at)?;
-        note_secrets(&ls.parameters, &params, scope);
+        let params = bind(&ls.parameters, passed, &what, passed_at, scope)?;
         let instance = if ls.dynamic {
             let lscope = DefinitionScope {
                 outer: scope,

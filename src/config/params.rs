@@ -214,6 +214,14 @@ impl Parameters {
             .collect()
     }
 
+    /// The values of the SecureString parameters in `bound` (the strings among them).
+    pub fn secure_values<'v>(&self, bound: &'v Map<String, Value>) -> Vec<&'v str> {
+        self.secure_names()
+            .iter()
+            .filter_map(|name| bound.get(name).and_then(Value::as_str))
+            .collect()
+    }
+
     /// Binds the declared parameters to `supplied` values (already evaluated), falling back
     /// to defaults; `what` names the definition for errors (e.g. `dataset "Sales"`), and
     /// `passed_at` says where values are passed (a file and JSONPath, or the command line).

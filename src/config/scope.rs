@@ -104,10 +104,8 @@ impl RunScope {
             now: None,
             secrets: Redactor::default(),
         };
-        for name in pipeline.parameters.secure_names() {
-            if let Some(Value::String(s)) = parameters.get(&name) {
-                scope.note_secret(s);
-            }
+        for secret in pipeline.parameters.secure_values(&parameters) {
+            scope.note_secret(secret);
         }
         scope
     }

@@ -218,8 +218,38 @@ pub fn run_scope(
     ))
 }
 
-/// Instantiates one Copy activity of `pipeline` for a run (see `Factory::instantiate`),
-/// checks it with every connector, and plans it.
+/// Instantiates one Copy or Lookup activity of `pipeline` for a run (see
+/// `Factory::instantiate`) and checks it with every connector; no I/O. The instance holds
+/// the one evaluated activity, under `pipeline`'s name.
+pub fn checked_instance(
+    factory: &Factory,
+    pipeline: &Pipeline,
+    act: &Activity,
+    scope: &dyn Scope,
+) -> Result<Factory, PlanError> {
+    let instance = factory.instantiate(pipeline, act, scope)?;
+    registry::validate(&instance)?;
+    Ok(instance)
+}
+
+/// The evaluated activity of an instance made by [`checked_instance`].
+fn instance_activity<'i>(
+    instance: &'i Factory,
+    pipeline: &Pipeline,
+) -> Result<&'i Activity, PlanError> {
+    Ok(&instance.pipeline(&pipeline.name)?.activities[0])
+}
+
+fn wrong_activity(pipeline: &Pipeline, act: &Activity, expected: &'static str) -> PlanError {
+    PlanError::WrongActivity {
+        file: pipeline.origin.file.clone(),
+        activity: act.name.clone(),
+        activity_type: act.type_name().to_string(),
+        expected,
+    }
+}
+
+/// Instantiates one Copy activity of `pipeline` for a run, checks it, and plans it.
 pub fn copy_instance(
     factory: &Factory,
     pipeline: &Pipeline,
@@ -227,16 +257,10 @@ pub fn copy_instance(
     scope: &dyn Scope,
     options: &EngineOptions,
 ) -> Result<CopyActivityPlan, PlanError> {
-    let instance = factory.instantiate(pipeline, act, scope)?;
-    registry::validate(&instance)?;
-    let act = &instance.pipeline(&pipeline.name)?.activities[0];
+    let instance = checked_instance(factory, pipeline, act, scope)?;
+    let act = instance_activity(&instance, pipeline)?;
     let ActivityKind::Copy(copy) = &act.kind else {
-        return Err(PlanError::WrongActivity {
-            file: pipeline.origin.file.clone(),
-            activity: act.name.clone(),
-            activity_type: act.type_name().to_string(),
-            expected: "Copy",
-        });
+        return Err(wrong_activity(pipeline, act, "Copy"));
     };
     copy_activity(&instance, &act.name, copy, options, &new_copy_id())
 }
@@ -248,16 +272,10 @@ pub fn lookup_instance(
     act: &Activity,
     scope: &dyn Scope,
 ) -> Result<LookupPlan, PlanError> {
-    let instance = factory.instantiate(pipeline, act, scope)?;
-    registry::validate(&instance)?;
-    let act = &instance.pipeline(&pipeline.name)?.activities[0];
+    let instance = checked_instance(factory, pipeline, act, scope)?;
+    let act = instance_activity(&instance, pipeline)?;
     let ActivityKind::Lookup(l) = &act.kind else {
-        return Err(PlanError::WrongActivity {
-            file: pipeline.origin.file.clone(),
-            activity: act.name.clone(),
-            activity_type: act.type_name().to_string(),
-            expected: "Lookup",
-        });
+        return Err(wrong_activity(pipeline, act, "Lookup"));
     };
     let dataset = instance.dataset(&l.dataset)?;
     Ok(LookupPlan {

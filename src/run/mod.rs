@@ -307,23 +307,11 @@ fn check(factory: &Factory, pipeline: &Pipeline, scope: &RunScope) -> Result<(),
             .into());
         }
     }
+    // Evaluated and checked by the connectors only: building the sources and sinks would
+    // do I/O (a local sink creates its folder) and is done again when the activity runs.
     for a in &pipeline.activities {
         if a.inactive.is_none() && needs_only_parameters(a)? {
-            match a.activity_type.to_ascii_lowercase().as_str() {
-                "copy" => {
-                    crate::plan::copy_instance(
-                        factory,
-                        pipeline,
-                        a,
-                        scope,
-                        &EngineOptions::default(),
-                    )?;
-                }
-                "lookup" => {
-                    crate::plan::lookup_instance(factory, pipeline, a, scope)?;
-                }
-                _ => {}
-            }
+            crate::plan::checked_instance(factory, pipeline, a, scope)?;
         }
     }
     Ok(())
