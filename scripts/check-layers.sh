@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Checks that imports in src/ run one way between quiver's layers:
 #
-#   types → config → connectors → engine → plan → run → serve / cli (and bench)
+#   types → config → connectors → engine → plan → run → flight (serve) / cli (and bench)
 #
-# * src/types imports none of config, connectors, engine, plan, cli, bench, serve;
-# * src/config imports none of connectors, engine, plan, cli, bench, serve;
-# * src/connectors imports none of engine, plan, cli, bench, serve;
+# * src/types imports none of config, connectors, engine, plan, cli, bench, flight;
+# * src/config imports none of connectors, engine, plan, cli, bench, flight;
+# * src/connectors imports none of engine, plan, cli, bench, flight;
 # * a file in src/connectors/<system>/ imports no other system's folder
 #   (connectors::<system2>), except connectors::store; the files directly in src/connectors/
 #   (mod.rs, registry.rs, the contracts) are exempt;
-# * src/engine imports none of plan, run, cli, bench, serve;
-# * src/plan imports none of run, cli, bench, serve; src/run imports none of cli, serve.
+# * src/engine imports none of plan, run, cli, bench, flight;
+# * src/plan imports none of run, cli, bench, flight; src/run imports none of cli, flight;
+# * src/flight (the Flight server) imports none of cli, bench.
 #
 # It reads `crate::…` paths (in `use` and anywhere else, `{…}` groups included) and
 # `super::…` paths (resolved against the file's module and any inline `mod x { … }`), with
@@ -24,14 +25,15 @@ import os
 import re
 import sys
 
-LAYERS = {"types", "config", "connectors", "engine", "plan", "run", "cli", "bench", "serve"}
+LAYERS = {"types", "config", "connectors", "engine", "plan", "run", "cli", "bench", "flight"}
 FORBIDDEN = {
-    "types": {"config", "connectors", "engine", "plan", "run", "cli", "bench", "serve"},
-    "config": {"connectors", "engine", "plan", "run", "cli", "bench", "serve"},
-    "connectors": {"engine", "plan", "run", "cli", "bench", "serve"},
-    "engine": {"plan", "run", "cli", "bench", "serve"},
-    "plan": {"run", "cli", "bench", "serve"},
-    "run": {"cli", "serve"},
+    "types": {"config", "connectors", "engine", "plan", "run", "cli", "bench", "flight"},
+    "config": {"connectors", "engine", "plan", "run", "cli", "bench", "flight"},
+    "connectors": {"engine", "plan", "run", "cli", "bench", "flight"},
+    "engine": {"plan", "run", "cli", "bench", "flight"},
+    "plan": {"run", "cli", "bench", "flight"},
+    "run": {"cli", "flight"},
+    "flight": {"cli", "bench"},
 }
 SHARED_SYSTEMS = {"store"}
 SRC = "src"

@@ -19,6 +19,25 @@ if [ ! -x .tools/node_modules/.bin/azurite-blob ] || \
   npm install --prefix .tools --no-audit --no-fund --loglevel=error "azurite@$AZURITE_VERSION"
 fi
 
+# pyarrow (a Flight server and client) and the ADBC Flight SQL driver: the judges and peers of
+# `quiver serve` and of the Flight sink and source. Installed into .tools/venv-flight, once.
+PYARROW_VERSION=26.0.1
+ADBC_VERSION=1.13.0
+FLIGHT_VENV=.tools/venv-flight
+if ! "$FLIGHT_VENV/bin/python" - <<EOF 2>/dev/null
+import importlib.metadata as m
+assert m.version("pyarrow") == "$PYARROW_VERSION"
+assert m.version("adbc-driver-flightsql") == "$ADBC_VERSION"
+assert m.version("adbc-driver-manager") == "$ADBC_VERSION"
+EOF
+then
+  echo "== installing pyarrow==$PYARROW_VERSION and adbc-driver-flightsql==$ADBC_VERSION from PyPI"
+  mkdir -p .tools
+  python3 -m venv "$FLIGHT_VENV"
+  "$FLIGHT_VENV/bin/pip" install --quiet --disable-pip-version-check \
+    "pyarrow==$PYARROW_VERSION" "adbc-driver-flightsql==$ADBC_VERSION" "adbc-driver-manager==$ADBC_VERSION"
+fi
+
 # Real Spark Thrift Servers (pyspark from PyPI, Java 17) for the Spark tests, plus impyla as
 # the judge of our Impala-like test server. They start in the background while the code
 # builds; the tests wait for them below. Stopped when this script exits.

@@ -50,6 +50,8 @@
 //! * [`plan`]: loads and checks a factory (config's reading, then every connector's checks
 //!   through the registries), and turns its activities into runnable sources and sinks.
 //! * [`run`]: whole pipeline runs: dependencies, control activities, ADF's activity-run list.
+//! * [`flight`]: `quiver serve`: the factory's datasets over Arrow Flight SQL and plain
+//!   Flight, with auth, TLS, admission and memory limits.
 //! * [`bench`]: source throughput measurement, shared by `quiver bench` and `benches/`.
 //! * [`cli`]: the `quiver` command line, one file per subcommand.
 
@@ -60,6 +62,7 @@ pub mod cli;
 pub mod config;
 pub mod connectors;
 pub mod engine;
+pub mod flight;
 pub mod plan;
 pub mod run;
 pub mod types;

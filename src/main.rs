@@ -11,11 +11,13 @@ const CLEANUP_WAIT: std::time::Duration = quiver::engine::CLEANUP_TIMEOUT;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Default: warnings, plus the server's one line per query (`quiver serve`).
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,quiver::serve=info")),
         )
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

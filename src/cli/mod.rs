@@ -12,6 +12,7 @@ pub mod output;
 pub mod progress;
 pub mod run;
 pub mod schema;
+pub mod serve;
 
 use std::path::PathBuf;
 
@@ -43,6 +44,8 @@ pub enum Command {
     Schema(DatasetArgs),
     /// Measure source throughput: read everything, discard it, report rows/s and MB/s.
     Bench(DatasetArgs),
+    /// Serve every dataset over Arrow Flight SQL (and plain Flight) until SIGINT/SIGTERM.
+    Serve(serve::ServeArgs),
 }
 
 /// Options every subcommand that reads takes.
@@ -233,6 +236,9 @@ pub enum CliError {
         /// The limit.
         limit: usize,
     },
+    /// The Flight server could not be configured, started or kept running.
+    #[error(transparent)]
+    Serve(Box<crate::flight::ServeError>),
     /// Formatting values for output failed.
     #[error("formatting the output: {source}")]
     Format {
@@ -259,6 +265,12 @@ impl From<crate::run::PrepareError> for CliError {
     }
 }
 
+impl From<crate::flight::ServeError> for CliError {
+    fn from(e: crate::flight::ServeError) -> Self {
+        CliError::Serve(Box::new(e))
+    }
+}
+
 impl From<PlanError> for CliError {
     fn from(e: PlanError) -> Self {
         CliError::Plan(Box::new(e))
@@ -278,6 +290,7 @@ impl CliError {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
             CliError::Config(_) | CliError::Plan(_) | CliError::Prepare(_) => ExitStatus::BadConfig,
+            CliError::Serve(e) if e.is_configuration() => ExitStatus::BadConfig,
             CliError::Engine { source, .. } if matches!(**source, EngineError::Cancelled) => {
                 ExitStatus::Cancelled
             }
@@ -299,6 +312,7 @@ pub async fn run(cli: Cli) -> Result<ExitStatus, CliError> {
         Command::Run(args) => run::run(args).await,
         Command::Schema(args) => schema::run(args).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Serve(args) => serve::run(args).await,
     }
 }
 

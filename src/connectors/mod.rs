@@ -17,6 +17,7 @@
 //!       synthetic/   QuiverSynthetic: the built-in generator (source)
 //!       hive/        Impala and Spark over HiveServer2 (source)
 //!       parquet/     Parquet files (sink)
+//!       flight/      Arrow Flight endpoints (source: Flight SQL / DoGet; sink: DoPut)
 //!       store/       FileServer, Azure Blob, ADLS Gen2, S3, GCS: where file sinks write
 //! ```
 //!
@@ -41,6 +42,7 @@ pub mod registry;
 pub mod sink;
 pub mod source;
 
+pub mod flight;
 pub mod hive;
 pub mod parquet;
 pub mod store;

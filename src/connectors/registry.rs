@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::entries::{DatasetEntry, LinkedServiceEntry, SinkEntry, SourceEntry};
 use super::{CleanupTracker, Source, SourceError, SourceSpec};
-use super::{hive, parquet, store, synthetic};
+use super::{flight, hive, parquet, store, synthetic};
 use crate::config::{
     ActivityKind, ConfigError, CopySink, CopySource, Dataset, Factory, LinkedService,
 };
@@ -25,6 +25,7 @@ pub static LINKED_SERVICES: &[LinkedServiceEntry] = &[
     store::adf::GOOGLE_CLOUD_STORAGE,
     hive::adf::IMPALA_LINKED_SERVICE,
     hive::adf::SPARK_LINKED_SERVICE,
+    flight::adf::LINKED_SERVICE,
 ];
 
 /// The dataset types quiver reads.
@@ -33,6 +34,7 @@ pub static DATASETS: &[DatasetEntry] = &[
     parquet::adf::DATASET,
     hive::adf::IMPALA_DATASET,
     hive::adf::SPARK_DATASET,
+    flight::adf::DATASET,
 ];
 
 /// The Copy and Lookup source types quiver reads.
@@ -41,10 +43,11 @@ pub static SOURCES: &[SourceEntry] = &[
     parquet::adf::SOURCE,
     hive::adf::IMPALA_SOURCE,
     hive::adf::SPARK_SOURCE,
+    flight::adf::SOURCE,
 ];
 
 /// The Copy sink types quiver writes.
-pub static SINKS: &[SinkEntry] = &[parquet::adf::SINK];
+pub static SINKS: &[SinkEntry] = &[parquet::adf::SINK, flight::adf::SINK];
 
 /// The distinct names `name` gives the entries, in table order, computed once.
 fn names<E>(

@@ -122,6 +122,14 @@ pub enum PartitionDescriptor {
         /// Exclusive end.
         end_micros: i64,
     },
+    /// One endpoint of an Arrow Flight `FlightInfo`: a ticket redeemed with DoGet at one of
+    /// `locations` (none, or `arrow-flight-reuse-connection://?`: the server that issued it).
+    FlightEndpoint {
+        /// The ticket's bytes, base64 (standard alphabet, padded).
+        ticket: String,
+        /// Location URIs, in the server's order.
+        locations: Vec<String>,
+    },
 }
 
 /// An opaque, source-specific position inside a partition (a CQL paging state, a row offset)

@@ -154,6 +154,8 @@ pub struct SourceTables {
     resolver: Arc<dyn TableResolver>,
     /// One cell per table name that was asked for; a cell is filled once.
     cells: Mutex<HashMap<String, Cell>>,
+    /// Tables read into memory once ([`SourceTables::hold_in_memory`]), served from there.
+    in_memory: RwLock<HashMap<String, Arc<dyn TableProvider>>>,
 }
 
 impl SourceTables {
@@ -162,7 +164,36 @@ impl SourceTables {
         SourceTables {
             resolver,
             cells: Mutex::new(HashMap::new()),
+            in_memory: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// From now on, queries of table `name` (a listed table) read `table` instead of the
+    /// source: its rows, read once into memory.
+    pub fn hold_in_memory(
+        &self,
+        name: &str,
+        table: Arc<dyn TableProvider>,
+    ) -> Result<(), ResolveError> {
+        let key = self.canonical(name)?.unwrap_or_else(|| name.to_string());
+        self.in_memory
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, table);
+        Ok(())
+    }
+
+    /// The in-memory copy of table `name`, if one is held.
+    fn in_memory(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>, ResolveError> {
+        let map = self
+            .in_memory
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        if map.is_empty() {
+            return Ok(None);
+        }
+        let key = self.canonical(name)?.unwrap_or_else(|| name.to_string());
+        Ok(map.get(&key).cloned())
     }
 
     /// No tables at all.
@@ -304,6 +335,11 @@ impl SchemaProvider for CatalogSchema {
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
         if let Some(table) = self.registered(name) {
             return Ok(Some(table));
+        }
+        match self.tables.in_memory(name) {
+            Ok(Some(table)) => return Ok(Some(table)),
+            Ok(None) => {}
+            Err(e) => return Err(DataFusionError::External(Box::new(e))),
         }
         match self.tables.table(name).await {
             Ok(table) => Ok(table.map(|t| t as Arc<dyn TableProvider>)),

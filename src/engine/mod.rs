@@ -15,15 +15,18 @@ pub mod catalog;
 pub mod checkpoint;
 pub mod cleanup;
 pub mod copy;
+pub mod memory;
 pub mod query;
 pub mod scan;
 pub mod sink;
 pub mod slice;
+pub mod sql;
 pub mod table;
 
 use std::sync::Arc;
 
 use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +35,9 @@ pub use cleanup::{CLEANUP_TIMEOUT, cleanup_tracker, wait_for_cleanups};
 pub use copy::{
     CheckpointSpec, CopyJob, CopyPlan, CopyProgress, CopyReport, PartitionReport, RetryPolicy,
 };
+pub use memory::SharedMemory;
 pub use scan::ResumePoint;
+pub use sql::{DescribedSql, ParameterError, SqlEngine};
 pub use table::SourceTable;
 
 use crate::connectors::SinkError;
@@ -86,6 +91,23 @@ impl EngineOptions {
     /// `tables`. No table is resolved until a query uses it; share `tables` between sessions
     /// to fetch each table's schema once for all of them.
     pub fn catalog_session(&self, tables: Arc<SourceTables>) -> SessionContext {
+        self.build_session(tables, None)
+    }
+
+    /// [`EngineOptions::catalog_session`] with its own runtime (a memory pool, say).
+    pub fn catalog_session_with_runtime(
+        &self,
+        tables: Arc<SourceTables>,
+        runtime: Arc<RuntimeEnv>,
+    ) -> SessionContext {
+        self.build_session(tables, Some(runtime))
+    }
+
+    fn build_session(
+        &self,
+        tables: Arc<SourceTables>,
+        runtime: Option<Arc<RuntimeEnv>>,
+    ) -> SessionContext {
         let config = SessionConfig::new()
             .with_batch_size(self.batch_size.max(1))
             .with_target_partitions(self.max_parallel_partitions.max(1))
@@ -94,10 +116,13 @@ impl EngineOptions {
             .with_default_catalog_and_schema(CATALOG, SCHEMA)
             .with_create_default_catalog_and_schema(false)
             .with_extension(Arc::new(self.clone()));
-        let state = SessionStateBuilder::new()
+        let mut builder = SessionStateBuilder::new()
             .with_config(config)
-            .with_default_features()
-            .build();
+            .with_default_features();
+        if let Some(runtime) = runtime {
+            builder = builder.with_runtime_env(runtime);
+        }
+        let state = builder.build();
         let ctx = SessionContext::new_with_state(state);
         ctx.register_catalog(CATALOG, Arc::new(catalog::QuiverCatalog::new(tables)));
         ctx
@@ -137,6 +162,9 @@ pub enum EngineError {
         /// Why the copy failed.
         source: Box<EngineError>,
     },
+    /// Bound query parameters do not fit the statement's placeholders.
+    #[error("binding the query's parameters: {0}")]
+    Parameters(#[from] ParameterError),
     /// The copy was cancelled (Ctrl-C, or the caller dropped it); staged output was removed.
     #[error("the copy was cancelled; nothing was committed")]
     Cancelled,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
+use datafusion::dataframe::DataFrame;
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
@@ -47,6 +48,11 @@ impl QueryPlan {
                 .await
                 .map_err(|e| EngineError::datafusion("planning the read", e))?,
         };
+        QueryPlan::from_dataframe(df).await
+    }
+
+    /// Plans a DataFusion dataframe: the physical plan and its scan's counters.
+    pub(crate) async fn from_dataframe(df: DataFrame) -> Result<QueryPlan, EngineError> {
         let task_ctx = Arc::new(df.task_ctx());
         let plan = df
             .create_physical_plan()

@@ -444,7 +444,7 @@ fn unknown_dataset_and_sink_types() {
         } => {
             assert_eq!(path, "$.properties.activities[1].typeProperties.sink.type");
             assert_eq!(found, "AvroSink");
-            assert_eq!(allowed, ["ParquetSink"]);
+            assert_eq!(allowed, ["ParquetSink", "ArrowFlightSink"]);
         }
         other => panic!("unexpected {other:?}"),
     }

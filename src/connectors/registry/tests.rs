@@ -19,6 +19,7 @@ fn names_come_from_the_tables() {
             "GoogleCloudStorage",
             "Impala",
             "Spark",
+            "ArrowFlight",
         ]
     );
     assert_eq!(
@@ -27,10 +28,11 @@ fn names_come_from_the_tables() {
             "QuiverSyntheticTable",
             "Parquet",
             "ImpalaObject",
-            "SparkObject"
+            "SparkObject",
+            "ArrowFlightDataset"
         ]
     );
-    assert_eq!(sink_types(), ["ParquetSink"]);
+    assert_eq!(sink_types(), ["ParquetSink", "ArrowFlightSink"]);
     assert_eq!(
         source_types_for("QuiverSyntheticTable"),
         ["QuiverSyntheticSource"]
@@ -38,6 +40,10 @@ fn names_come_from_the_tables() {
     assert_eq!(source_types_for("Parquet"), ["ParquetSource"]);
     assert_eq!(source_types_for("ImpalaObject"), ["ImpalaSource"]);
     assert_eq!(source_types_for("SparkObject"), ["SparkSource"]);
+    assert_eq!(
+        source_types_for("ArrowFlightDataset"),
+        ["ArrowFlightSource"]
+    );
     assert!(source_types_for("DelimitedText").is_empty());
 }
 
