@@ -25,10 +25,10 @@ use arrow_flight::sql::metadata::SqlInfoData;
 use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
 use arrow_flight::sql::{
     ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
-    ActionCreatePreparedStatementResult, CommandGetCatalogs, CommandGetDbSchemas,
+    ActionCreatePreparedStatementResult, Any, CommandGetCatalogs, CommandGetDbSchemas,
     CommandGetSqlInfo, CommandGetTableTypes, CommandGetTables, CommandPreparedStatementQuery,
-    CommandStatementQuery, DoPutPreparedStatementResult, ProstMessageExt, SqlInfo,
-    TicketStatementQuery,
+    CommandStatementIngest, CommandStatementQuery, CommandStatementUpdate,
+    DoPutPreparedStatementResult, ProstMessageExt, SqlInfo, TicketStatementQuery,
 };
 use arrow_flight::{FlightDescriptor, FlightEndpoint, FlightInfo, IpcMessage, SchemaAsIpc, Ticket};
 use futures::TryStreamExt;
@@ -243,6 +243,13 @@ impl SqlService {
             .map_err(Status::from);
         Response::new(Box::pin(stream))
     }
+}
+
+fn read_only() -> Status {
+    Status::unimplemented(
+        "quiver serve is read-only: it takes no data or updates (DoPut only binds the \
+         parameters of a prepared statement); write to a sink with `quiver copy` instead",
+    )
 }
 
 fn ticket_sql(ticket: &PlainTicket) -> String {
@@ -505,6 +512,30 @@ impl FlightSqlService for SqlService {
             .build()
             .map_err(|e| Status::internal(format!("building the SQL info: {e}")))?;
         Ok(self.metadata_stream(batch))
+    }
+
+    async fn do_put_fallback(
+        &self,
+        _request: Request<PeekableFlightDataStream>,
+        _message: Any,
+    ) -> Result<Response<<Self as FlightService>::DoPutStream>, Status> {
+        Err(read_only())
+    }
+
+    async fn do_put_statement_update(
+        &self,
+        _cmd: CommandStatementUpdate,
+        _request: Request<PeekableFlightDataStream>,
+    ) -> Result<i64, Status> {
+        Err(read_only())
+    }
+
+    async fn do_put_statement_ingest(
+        &self,
+        _cmd: CommandStatementIngest,
+        _request: Request<PeekableFlightDataStream>,
+    ) -> Result<i64, Status> {
+        Err(read_only())
     }
 
     async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}

@@ -9,23 +9,8 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use serde_json::{Value, json};
 
+use crate::flight_connector::flight_python;
 use crate::support::{quiver, unique_dir};
-
-/// The venv Python with pyarrow and the ADBC Flight SQL driver: `$QUIVER_FLIGHT_PYTHON`, else
-/// `.tools/venv-flight/bin/python`, which scripts/test.sh creates.
-pub fn flight_python() -> PathBuf {
-    if let Ok(p) = std::env::var("QUIVER_FLIGHT_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools/venv-flight/bin/python");
-    assert!(
-        p.exists(),
-        "the Flight client tests need {} (pyarrow and adbc-driver-flightsql): run \
-         scripts/test.sh, which creates it, or set QUIVER_FLIGHT_PYTHON",
-        p.display()
-    );
-    p
-}
 
 fn client_script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/flight/serve_client.py")

@@ -3,4 +3,5 @@
 mod clients;
 mod harness;
 mod limits;
+mod relay;
 mod security;
