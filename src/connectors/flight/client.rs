@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arrow_flight::flight_service_client::FlightServiceClient;
-use arrow_flight::{FlightDescriptor, HandshakeRequest};
+use arrow_flight::{FlightDescriptor, FlightInfo, HandshakeRequest};
 use base64::Engine as _;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
@@ -604,6 +604,19 @@ impl FlightConnection {
                 .insert(h.key.clone(), h.value.clone());
         }
         request
+    }
+
+    /// `GetFlightInfo` for `descriptor` (`described` names it in errors).
+    pub async fn flight_info(
+        &mut self,
+        descriptor: FlightDescriptor,
+        described: &str,
+    ) -> Result<FlightInfo, FlightError> {
+        let request = self.request(descriptor);
+        match self.client.get_flight_info(request).await {
+            Ok(info) => Ok(info.into_inner()),
+            Err(status) => Err(self.call_error("GetFlightInfo", described, status)),
+        }
     }
 
     /// `status` with secrets scrubbed from its message (a server may echo a credential).

@@ -220,13 +220,7 @@ impl FlightSource {
             Ok(result) => Schema::try_from(&result.into_inner())
                 .map_err(|e| schema_error("decoding GetSchema's schema", e))?,
             Err(status) if status.code() == Code::Unimplemented => {
-                let request = conn.request(descriptor);
-                let info = conn
-                    .client
-                    .get_flight_info(request)
-                    .await
-                    .map_err(|s| conn.call_error("GetFlightInfo", &described, s))?
-                    .into_inner();
+                let info = conn.flight_info(descriptor, &described).await?;
                 info.try_decode_schema()
                     .map_err(|e| schema_error("decoding GetFlightInfo's schema", e))?
             }
@@ -279,13 +273,7 @@ impl Source for FlightSource {
         let mut conn = FlightConnection::connect(&self.config.endpoint).await?;
         let descriptor = self.config.target.descriptor();
         let described = describe(&descriptor);
-        let request = conn.request(descriptor);
-        let info = conn
-            .client
-            .get_flight_info(request)
-            .await
-            .map_err(|s| conn.call_error("GetFlightInfo", &described, s))?
-            .into_inner();
+        let info = conn.flight_info(descriptor, &described).await?;
         if info.endpoint.is_empty() {
             return Ok(vec![Partition {
                 index: 0,

@@ -184,3 +184,27 @@ pub async fn expected(factory: &Path, sql: &str) -> RecordBatch {
     let batches = df.collect().await.unwrap();
     arrow::compute::concat_batches(&schema, &batches).unwrap()
 }
+
+/// Writes an auth file in `dir` with user `ann` (`password`), `tokens` and the token lifetime.
+pub fn auth_file(dir: &Path, password: &str, tokens: &[&str], lifetime_seconds: u64) -> PathBuf {
+    let file = dir.join("auth.json");
+    let body = json!({
+        "users": [{"username": "ann", "password": password}],
+        "tokens": tokens,
+        "tokenLifetimeSeconds": lifetime_seconds,
+    });
+    std::fs::write(&file, body.to_string()).unwrap();
+    file
+}
+
+/// The error a pyarrow client got for `ticket`, or None if the read succeeded.
+pub fn error_of(uri: &str, ticket: &str, env: &[(&str, &str)]) -> Option<String> {
+    let out = client("expect-error", uri, &[ticket], env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    printed["error"].as_str().map(str::to_string)
+}

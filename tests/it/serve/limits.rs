@@ -11,20 +11,13 @@ use arrow_flight::utils::flight_data_to_batches;
 use futures::TryStreamExt;
 use serde_json::Value;
 
-use super::harness::{Served, client, client_command, synthetic_factory};
+use super::harness::{self, Served, client, client_command, synthetic_factory};
 
 /// Rows in the "endless" table: far more than any test reads.
 const HUGE: u64 = 2_000_000_000;
 
 fn error_of(uri: &str, ticket: &str) -> Option<String> {
-    let out = client("expect-error", uri, &[ticket], &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
-    printed["error"].as_str().map(str::to_string)
+    harness::error_of(uri, ticket, &[])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::harness::{Served, expected, synthetic_factory};
+use super::harness::{Served, auth_file, expected, synthetic_factory};
 use crate::support::{quiver, read_folder_sorted, unique_dir};
 
 const PASSWORD: &str = "relay-pw-71d";
@@ -73,12 +73,7 @@ fn client_factory(dir: &Path, uri: &str, out: &Path, query: &str) -> PathBuf {
 async fn a_flight_source_copies_from_quiver_serve_with_basic_auth() {
     let factory = synthetic_factory("serve-relay", 25_000, &[]);
     let dir = unique_dir("serve-relay-client");
-    let auth = dir.join("auth.json");
-    std::fs::write(
-        &auth,
-        json!({"users": [{"username": "ann", "password": PASSWORD}]}).to_string(),
-    )
-    .unwrap();
+    let auth = auth_file(&dir, PASSWORD, &[], 3600);
     let served = Served::start(&factory, &["--auth", auth.to_str().unwrap()]);
     let out = dir.join("out");
     let query = "SELECT id, c_string, c_decimal, c_timestamp FROM Orders WHERE id % 5 = 1";
@@ -122,12 +117,7 @@ async fn a_flight_source_copies_from_quiver_serve_with_basic_auth() {
 fn a_flight_sink_pointed_at_quiver_serve_fails_clearly_since_it_is_read_only() {
     let factory = synthetic_factory("serve-relay-put", 10, &[]);
     let dir = unique_dir("serve-relay-put-client");
-    let auth = dir.join("auth.json");
-    std::fs::write(
-        &auth,
-        json!({"users": [{"username": "ann", "password": PASSWORD}]}).to_string(),
-    )
-    .unwrap();
+    let auth = auth_file(&dir, PASSWORD, &[], 3600);
     let served = Served::start(&factory, &["--auth", auth.to_str().unwrap()]);
     let client = client_factory(&dir, &served.uri, &dir.join("out"), "SELECT 1");
     let run = quiver()

@@ -4,51 +4,23 @@
 use std::path::{Path, PathBuf};
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
-use serde_json::Value;
 
-use super::harness::{Served, client, client_ok, read_ipc, synthetic_factory};
+use super::harness::{self, Served, client, client_ok, read_ipc, synthetic_factory};
 use crate::support::{quiver, unique_dir};
 
 const PASSWORD: &str = "pw-Zq81-never-logged";
 const TOKEN: &str = "static-token-4f1c-never-logged";
 
-fn auth_file(dir: &Path, lifetime_seconds: u64) -> PathBuf {
-    let file = dir.join("auth.json");
-    std::fs::write(
-        &file,
-        serde_json::json!({
-            "users": [{"username": "ann", "password": PASSWORD}],
-            "tokens": [TOKEN],
-            "tokenLifetimeSeconds": lifetime_seconds,
-        })
-        .to_string(),
-    )
-    .unwrap();
-    file
-}
-
 /// The error a client got for a count query, or None if it succeeded.
 fn error_of(uri: &str, env: &[(&str, &str)]) -> Option<String> {
-    let out = client(
-        "expect-error",
-        uri,
-        &["SELECT count(*) AS n FROM Orders"],
-        env,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
-    printed["error"].as_str().map(str::to_string)
+    harness::error_of(uri, "SELECT count(*) AS n FROM Orders", env)
 }
 
 #[test]
 fn basic_handshake_issued_and_static_tokens_work_and_bad_or_expired_ones_do_not() {
     let factory = synthetic_factory("serve-auth", 1000, &[]);
     let dir = unique_dir("serve-auth-files");
-    let auth = auth_file(&dir, 2);
+    let auth = harness::auth_file(&dir, PASSWORD, &[TOKEN], 2);
     let served = Served::start_with_env(
         &factory,
         &["--auth", auth.to_str().unwrap()],
