@@ -72,17 +72,7 @@ fn a_client_that_goes_away_cancels_its_query_and_frees_its_slot() {
             Some(e) => panic!("the departed client's query still holds its slot: {e}"),
         }
     }
-    let log = served.stderr();
-    let line = log
-        .lines()
-        .find(|l| l.contains("cancelled: the client went away"))
-        .unwrap_or_else(|| panic!("no cancelled query in the log:\n{log}"));
-    let rows: u64 = line
-        .split("rows=")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .and_then(|r| r.parse().ok())
-        .unwrap();
+    let rows = cancelled_rows(&served);
     assert!(rows < HUGE / 100, "the source kept reading: {rows} rows");
 }
 
@@ -108,8 +98,40 @@ fn a_query_beyond_the_queue_is_refused_as_busy() {
         busy.contains("the server is busy: 1 queries are running and 0 are queued"),
         "{busy}"
     );
+    // A client that reads nothing holds the source back: after two seconds, the query has
+    // produced no more than the transport's windows and the engine's channels hold.
+    std::thread::sleep(Duration::from_secs(2));
     holder.kill().unwrap();
     holder.wait().unwrap();
+    let rows = cancelled_rows(&served);
+    assert!(
+        rows < 2_000_000,
+        "the source ran ahead of its client: {rows} rows"
+    );
+}
+
+/// The rows of the query the log shows as cancelled by its client, once it appears.
+fn cancelled_rows(served: &Served) -> u64 {
+    let start = Instant::now();
+    loop {
+        let log = served.stderr();
+        if let Some(line) = log
+            .lines()
+            .find(|l| l.contains("cancelled: the client went away"))
+        {
+            return line
+                .split("rows=")
+                .nth(1)
+                .and_then(|r| r.split_whitespace().next())
+                .and_then(|r| r.parse().ok())
+                .unwrap();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no cancelled query in the log:\n{log}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]
@@ -170,4 +192,21 @@ fn sigterm_lets_short_queries_finish_cancels_long_ones_after_the_grace_and_exits
         "quiver serve (pid {pid}) exited with {status}"
     );
     assert!(!log_before.contains("panicked"));
+}
+
+#[test]
+fn a_query_over_its_memory_limit_fails_naming_the_limit_and_others_go_on() {
+    let factory = synthetic_factory("serve-memory", 300_000, &[]);
+    let served = Served::start(&factory, &["--query-memory-mib", "1"]);
+    // array_agg holds every value it aggregates and cannot spill.
+    let error = error_of(
+        &served.uri,
+        "SELECT array_agg(c_string) AS all_strings FROM Orders",
+    )
+    .expect("the query is over its 1 MiB limit");
+    assert!(
+        error.contains("1048576-byte limit") && error.contains("raise the per-query memory limit"),
+        "{error}"
+    );
+    assert_eq!(error_of(&served.uri, "SELECT count(*) FROM Orders"), None);
 }
