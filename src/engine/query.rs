@@ -27,6 +27,9 @@ pub struct QueryPlan {
     pub scan_progress: Vec<PartitionProgress>,
     /// The context to execute it with.
     pub task_ctx: Arc<TaskContext>,
+    /// The logical plan's schema: what a client was told the result is (nullability may be
+    /// stricter than the physical plan's).
+    pub logical_schema: SchemaRef,
 }
 
 impl QueryPlan {
@@ -54,6 +57,7 @@ impl QueryPlan {
     /// Plans a DataFusion dataframe: the physical plan and its scan's counters.
     pub(crate) async fn from_dataframe(df: DataFrame) -> Result<QueryPlan, EngineError> {
         let task_ctx = Arc::new(df.task_ctx());
+        let logical_schema = Arc::new(df.schema().as_arrow().clone());
         let plan = df
             .create_physical_plan()
             .await
@@ -65,6 +69,7 @@ impl QueryPlan {
             plan,
             scan_progress,
             task_ctx,
+            logical_schema,
         })
     }
 

@@ -18,6 +18,7 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::datasource::MemTable;
+use datafusion::execution::context::SQLOptions;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{DataFrame, SessionContext};
 use futures::TryStreamExt;
@@ -85,22 +86,53 @@ impl SqlEngine {
         Ok(Arc::new(df.schema().as_arrow().clone()))
     }
 
+    /// `sql` as a read-only query: DDL (`CREATE`, `DROP`), DML (`INSERT`, `COPY … TO`) and
+    /// statements (`SET`) are refused, so no client can write files or change the catalog.
     async fn dataframe(&self, sql: &str) -> Result<DataFrame, EngineError> {
         let ctx = self.session()?;
-        ctx.sql(sql)
+        let read_only = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        ctx.sql_with_options(sql, read_only)
             .await
             .map_err(|e| EngineError::datafusion("planning the query", e))
     }
 
-    /// The result and parameter schemas of `sql`.
-    pub async fn describe(&self, sql: &str) -> Result<DescribedSql, EngineError> {
+    /// `sql` with its placeholders bound to the first row of `params`, if it has any.
+    async fn bound(
+        &self,
+        sql: &str,
+        params: Option<&RecordBatch>,
+    ) -> Result<DataFrame, EngineError> {
+        let df = self.dataframe(sql).await?;
+        let expected = parameter_fields(&df)?;
+        if expected.is_empty() && params.is_none_or(|p| p.num_columns() == 0) {
+            return Ok(df);
+        }
+        let values = bind(&expected, params)?;
+        df.with_param_values(ParamValues::from(values))
+            .map_err(|e| EngineError::datafusion("binding the parameters", e))
+    }
+
+    /// The result and parameter schemas of `sql`: with `params` bound when given (a prepared
+    /// statement's result schema may depend on them), else as written.
+    pub async fn describe(
+        &self,
+        sql: &str,
+        params: Option<&RecordBatch>,
+    ) -> Result<DescribedSql, EngineError> {
         let df = self.dataframe(sql).await?;
         let parameters = parameter_fields(&df)?
             .into_iter()
             .map(|(name, ty)| Field::new(name, ty.unwrap_or(DataType::Null), true))
             .collect::<Vec<_>>();
+        let schema = match params {
+            Some(_) => self.bound(sql, params).await?.schema().as_arrow().clone(),
+            None => df.schema().as_arrow().clone(),
+        };
         Ok(DescribedSql {
-            schema: Arc::new(df.schema().as_arrow().clone()),
+            schema: Arc::new(schema),
             parameters: Arc::new(Schema::new(parameters)),
         })
     }
@@ -111,15 +143,7 @@ impl SqlEngine {
         sql: &str,
         params: Option<&RecordBatch>,
     ) -> Result<QueryPlan, EngineError> {
-        let mut df = self.dataframe(sql).await?;
-        let expected = parameter_fields(&df)?;
-        if !expected.is_empty() || params.is_some_and(|p| p.num_columns() > 0) {
-            let values = bind(&expected, params)?;
-            df = df
-                .with_param_values(ParamValues::from(values))
-                .map_err(|e| EngineError::datafusion("binding the parameters", e))?;
-        }
-        QueryPlan::from_dataframe(df).await
+        QueryPlan::from_dataframe(self.bound(sql, params).await?).await
     }
 }
 

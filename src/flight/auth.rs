@@ -92,8 +92,13 @@ impl AuthConfig {
             file: path.to_path_buf(),
             problem,
         };
-        let file: AuthFile = serde_json::from_str(&text)
-            .map_err(|source| problem(AuthFileProblem::Shape { source }))?;
+        let file: AuthFile = serde_json::from_str(&text).map_err(|e| {
+            problem(AuthFileProblem::Shape {
+                line: e.line(),
+                column: e.column(),
+                what: shape_problem(&e),
+            })
+        })?;
         let mut users = Vec::new();
         for (i, u) in file.users.into_iter().enumerate() {
             for (field, value) in [("username", &u.username), ("password", &u.password)] {
@@ -144,6 +149,23 @@ impl AuthConfig {
     }
 }
 
+/// What is wrong with an auth file's JSON, without quoting its values (which may be
+/// secrets): serde's messages for missing, unknown and duplicate fields name only fields.
+fn shape_problem(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let message = message.split(" at line ").next().unwrap_or_default();
+    let names_only = ["missing field", "unknown field", "duplicate field"];
+    if names_only.iter().any(|p| message.starts_with(p)) {
+        return message.to_string();
+    }
+    match e.classify() {
+        serde_json::error::Category::Syntax => "it is not valid JSON".to_string(),
+        serde_json::error::Category::Eof => "it ends too soon".to_string(),
+        serde_json::error::Category::Io => "it could not be read".to_string(),
+        serde_json::error::Category::Data => "a value has the wrong type".to_string(),
+    }
+}
+
 /// Who made a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
@@ -152,13 +174,22 @@ pub struct Caller {
 }
 
 /// Checks calls against an [`AuthConfig`] and keeps the tokens it issued.
-#[derive(Debug)]
 pub struct Authenticator {
     config: AuthConfig,
     issued: Mutex<HashMap<String, Issued>>,
 }
 
-#[derive(Debug)]
+/// Shows how many tokens are live, never the tokens.
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let issued = self.issued.lock().unwrap_or_else(PoisonError::into_inner);
+        f.debug_struct("Authenticator")
+            .field("config", &self.config)
+            .field("issued_tokens", &issued.len())
+            .finish()
+    }
+}
+
 struct Issued {
     user: String,
     expires: Instant,
@@ -414,6 +445,20 @@ mod tests {
         std::fs::write(&p, r#"{}"#).unwrap();
         let e = AuthConfig::from_file(&p).unwrap_err().to_string();
         assert!(e.contains("no users and no tokens"), "{e}");
+        std::fs::write(&p, r#"{"tokens": "tok-secret-1"}"#).unwrap();
+        let e = AuthConfig::from_file(&p).unwrap_err().to_string();
+        assert!(e.contains("wrong type") && e.contains("line 1"), "{e}");
+        assert!(!e.contains("tok-secret-1"), "{e}");
+        let auth = Authenticator::new(AuthConfig::with_tokens(vec![Secret::new("tok-2")]));
+        assert!(!format!("{auth:?}").contains("tok-2"));
+        let a = Authenticator::new(config());
+        let (_, token) = a.handshake(&basic("ann", "s3cret")).unwrap();
+        let shown = format!("{a:?}");
+        assert!(shown.contains("issued_tokens: 1"), "{shown}");
+        assert!(
+            !shown.contains(&token.unwrap()) && !shown.contains("s3cret"),
+            "{shown}"
+        );
         std::fs::write(&p, r#"{"user":[]}"#).unwrap();
         let e = AuthConfig::from_file(&p).unwrap_err().to_string();
         assert!(e.contains("unknown field `user`"), "{e}");

@@ -6,7 +6,7 @@
 //! `include_schema` fetches the schema of each table it lists (its source is contacted once,
 //! then cached), and fails naming the table whose schema cannot be had.
 
-use arrow::array::RecordBatch;
+use arrow::array::{RecordBatch, StringArray};
 use arrow_flight::sql::metadata::{
     GetCatalogsBuilder, GetDbSchemasBuilder, GetTablesBuilder, SqlInfoData, SqlInfoDataBuilder,
 };
@@ -76,10 +76,10 @@ pub fn table_types(cmd: CommandGetTableTypes) -> Result<RecordBatch, Status> {
 /// `GetTables`: the tables the filters keep, with their schemas if asked.
 pub async fn tables(engine: &SqlEngine, cmd: CommandGetTables) -> Result<RecordBatch, Status> {
     let keep_catalog = cmd.catalog.as_deref().is_none_or(|c| c == CATALOG);
-    let keep_schema = cmd
-        .db_schema_filter_pattern
-        .as_deref()
-        .is_none_or(|p| like(p, SCHEMA));
+    let keep_schema = match cmd.db_schema_filter_pattern.as_deref() {
+        None => true,
+        Some(p) => like(p, &[SCHEMA.to_string()])?.first().copied() == Some(true),
+    };
     let keep_type = cmd.table_types.is_empty() || cmd.table_types.iter().any(|t| t == TABLE_TYPE);
     let pattern = cmd.table_name_filter_pattern.clone();
     let include_schema = cmd.include_schema;
@@ -87,10 +87,16 @@ pub async fn tables(engine: &SqlEngine, cmd: CommandGetTables) -> Result<RecordB
     if keep_catalog && keep_schema && keep_type {
         let mut names = engine.table_names();
         names.sort();
-        for name in names
-            .into_iter()
-            .filter(|n| pattern.as_deref().is_none_or(|p| like(p, n)))
-        {
+        // Filtered before any schema is fetched, so only the tables listed contact sources.
+        if let Some(p) = pattern.as_deref() {
+            let keep = like(p, &names)?;
+            names = names
+                .into_iter()
+                .zip(keep)
+                .filter_map(|(n, k)| k.then_some(n))
+                .collect();
+        }
+        for name in names {
             let schema = if include_schema {
                 engine
                     .table_schema(&format!("\"{}\"", name.replace('"', "\"\"")))
@@ -106,20 +112,14 @@ pub async fn tables(engine: &SqlEngine, cmd: CommandGetTables) -> Result<RecordB
     b.build().map_err(arrow_status)
 }
 
-/// SQL `LIKE` as Flight SQL's filter patterns use it: `%` any run, `_` any one character,
-/// case-sensitive.
-pub fn like(pattern: &str, s: &str) -> bool {
-    fn go(p: &[char], s: &[char]) -> bool {
-        match p.split_first() {
-            None => s.is_empty(),
-            Some(('%', rest)) => (0..=s.len()).any(|i| go(rest, &s[i..])),
-            Some(('_', rest)) => !s.is_empty() && go(rest, &s[1..]),
-            Some((c, rest)) => s.first() == Some(c) && go(rest, &s[1..]),
-        }
-    }
-    let p: Vec<char> = pattern.chars().collect();
-    let s: Vec<char> = s.chars().collect();
-    go(&p, &s)
+/// Which of `names` match the SQL `LIKE` `pattern` (`%`, `_`, `\` escapes), with Arrow's
+/// kernel, as Flight SQL's filter patterns mean.
+pub fn like(pattern: &str, names: &[String]) -> Result<Vec<bool>, Status> {
+    let values = StringArray::from_iter_values(names);
+    let pattern = StringArray::new_scalar(pattern);
+    let matched = arrow::compute::kernels::comparison::like(&values, &pattern)
+        .map_err(|e| Status::invalid_argument(format!("the filter pattern: {e}")))?;
+    Ok(matched.iter().map(|m| m == Some(true)).collect())
 }
 
 #[cfg(test)]
@@ -128,13 +128,38 @@ mod tests {
 
     #[test]
     fn like_patterns() {
-        assert!(like("%", ""));
-        assert!(like("fact%", "factory"));
-        assert!(like("f_ctory", "factory"));
-        assert!(!like("f_ctory", "fctory"));
-        assert!(like("%Orders%", "SalesOrders2"));
-        assert!(!like("orders", "Orders"));
-        assert!(like("Orders", "Orders"));
+        let names: Vec<String> = [
+            "factory",
+            "fctory",
+            "SalesOrders2",
+            "Orders",
+            "my_t",
+            "myxt",
+        ]
+        .map(String::from)
+        .to_vec();
+        let m = |p: &str| {
+            like(p, &names)
+                .unwrap()
+                .into_iter()
+                .zip(&names)
+                .filter_map(|(k, n)| k.then_some(n.as_str()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(m("%").len(), names.len());
+        assert_eq!(m("fact%"), ["factory"]);
+        assert_eq!(m("f_ctory"), ["factory"]);
+        assert_eq!(m("%Orders%"), ["SalesOrders2", "Orders"]);
+        assert_eq!(m("orders"), Vec::<&str>::new());
+        assert_eq!(m("my\\_t"), ["my_t"]);
+        assert_eq!(m("my_t"), ["my_t", "myxt"]);
+        // A pathological pattern is answered at once (matching nothing, or refused as too
+        // large), not with a stack overflow or hours of backtracking.
+        let evil = format!("{}x", "%".repeat(20_000));
+        match like(&evil, &names) {
+            Ok(matched) => assert!(matched.iter().all(|m| !m)),
+            Err(status) => assert_eq!(status.code(), tonic::Code::InvalidArgument),
+        }
     }
 
     #[test]

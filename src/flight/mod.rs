@@ -143,13 +143,18 @@ impl ServeError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthFileProblem {
-    /// It is not valid JSON of the expected shape.
+    /// It is not valid JSON of the expected shape. Values are never quoted: they may be
+    /// secrets.
     #[error(
-        "{source}; expected {{\"users\": [{{\"username\": …, \"password\": …}}], \"tokens\": [\"…\"], \"tokenLifetimeSeconds\": 3600}}"
+        "line {line}, column {column}: {what}; expected {{\"users\": [{{\"username\": …, \"password\": …}}], \"tokens\": [\"…\"], \"tokenLifetimeSeconds\": 3600}}"
     )]
     Shape {
-        /// serde's error (line and column).
-        source: serde_json::Error,
+        /// The line of the problem.
+        line: usize,
+        /// The column of the problem.
+        column: usize,
+        /// What is wrong, naming fields only.
+        what: String,
     },
     /// A user or token is empty.
     #[error("{path} is empty")]

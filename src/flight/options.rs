@@ -96,9 +96,9 @@ impl ServeOptions {
         let checks: [(&'static str, &'static str, usize, bool); 6] = [
             (
                 "max concurrent queries",
-                "at least 1",
+                "between 1 and 10000",
                 l.max_concurrent_queries,
-                l.max_concurrent_queries >= 1,
+                (1..=10_000).contains(&l.max_concurrent_queries),
             ),
             (
                 "max queued queries",

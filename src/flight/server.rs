@@ -47,6 +47,12 @@ pub async fn bind(
 ) -> Result<BoundServer, ServeError> {
     options.validate()?;
     let tls = options.tls.as_ref().map(|t| t.load()).transpose()?;
+    if let Some(tls) = &tls {
+        // tonic parses the PEM files here: a bad certificate or key fails before serving.
+        Server::builder()
+            .tls_config(tls.clone())
+            .map_err(|source| ServeError::Tls { source })?;
+    }
     let listener = TcpListener::bind(options.listen)
         .await
         .map_err(|source| ServeError::Bind {

@@ -46,11 +46,13 @@ use super::stream::{
 };
 use crate::engine::SqlEngine;
 
-/// A prepared statement: its SQL and the parameters last bound to it.
+/// A prepared statement: its SQL, the parameters last bound to it, and when it was last used
+/// (when the map is full, the least recently used statement is closed for a new one).
 #[derive(Debug, Clone)]
 struct Prepared {
     sql: String,
     params: Option<RecordBatch>,
+    used: Instant,
 }
 
 /// A plain-Flight ticket, as JSON: `{"dataset": "Name"}` or `{"query": "SELECT …"}`.
@@ -152,15 +154,17 @@ impl SqlService {
     }
 
     fn prepared(&self, handle: &[u8]) -> Result<Prepared, Status> {
-        self.prepared
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(handle)
-            .cloned()
+        let mut prepared = self.prepared.lock().unwrap_or_else(PoisonError::into_inner);
+        prepared
+            .get_mut(handle)
+            .map(|p| {
+                p.used = Instant::now();
+                p.clone()
+            })
             .ok_or_else(|| {
                 Status::not_found(
-                    "no such prepared statement: it was closed, or the server restarted; \
-                     prepare it again",
+                    "no such prepared statement: it was closed, evicted as the least recently \
+                     used of too many, or the server restarted; prepare it again",
                 )
             })
     }
@@ -186,7 +190,7 @@ impl SqlService {
         let sql = ticket_sql(&ticket);
         let described = self
             .engine
-            .describe(&sql)
+            .describe(&sql, None)
             .await
             .map_err(|e| engine_status(&e))?;
         let bytes = serde_json::to_vec(&ticket).expect("a ticket serialises");
@@ -299,7 +303,7 @@ impl FlightSqlService for SqlService {
     ) -> Result<Response<FlightInfo>, Status> {
         let described = self
             .engine
-            .describe(&query.query)
+            .describe(&query.query, None)
             .await
             .map_err(|e| engine_status(&e))?;
         let ticket = TicketStatementQuery {
@@ -326,7 +330,7 @@ impl FlightSqlService for SqlService {
         let prepared = self.prepared(&cmd.prepared_statement_handle)?;
         let described = self
             .engine
-            .describe(&prepared.sql)
+            .describe(&prepared.sql, prepared.params.as_ref())
             .await
             .map_err(|e| engine_status(&e))?;
         let info = flight_info(&described.schema, any_ticket(&cmd), request.into_inner())?;
@@ -350,23 +354,28 @@ impl FlightSqlService for SqlService {
     ) -> Result<ActionCreatePreparedStatementResult, Status> {
         let described = self
             .engine
-            .describe(&query.query)
+            .describe(&query.query, None)
             .await
             .map_err(|e| engine_status(&e))?;
         let handle = uuid::Uuid::new_v4().as_bytes().to_vec();
         {
             let mut prepared = self.prepared.lock().unwrap_or_else(PoisonError::into_inner);
             if prepared.len() >= self.limits.max_prepared_statements {
-                return Err(Status::resource_exhausted(format!(
-                    "{} prepared statements are open, the server's limit; close some",
-                    prepared.len()
-                )));
+                // Clients that die leave statements open: close the least recently used.
+                let oldest = prepared
+                    .iter()
+                    .min_by_key(|(_, p)| p.used)
+                    .map(|(h, _)| h.clone());
+                if let Some(oldest) = oldest {
+                    prepared.remove(&oldest);
+                }
             }
             prepared.insert(
                 handle.clone(),
                 Prepared {
                     sql: query.query,
                     params: None,
+                    used: Instant::now(),
                 },
             );
         }
@@ -397,19 +406,26 @@ impl FlightSqlService for SqlService {
         let handle = cmd.prepared_statement_handle.to_vec();
         self.prepared(&handle)?;
         let data = request.into_inner().map_err(FlightError::from);
-        let batches: Vec<RecordBatch> = FlightRecordBatchStream::new_from_flight_data(data)
-            .try_collect()
+        let mut stream = FlightRecordBatchStream::new_from_flight_data(data);
+        // One row binds a query's parameters: stop reading past it, so a client cannot make
+        // the server hold an unbounded upload.
+        let mut params: Option<RecordBatch> = None;
+        while let Some(batch) = stream
+            .try_next()
             .await
-            .map_err(|e| Status::invalid_argument(format!("reading the bound parameters: {e}")))?;
-        let params = match batches.as_slice() {
-            [] => None,
-            [one] => Some(one.clone()),
-            _ => Some(
-                arrow::compute::concat_batches(&batches[0].schema(), &batches).map_err(|e| {
-                    Status::invalid_argument(format!("reading the bound parameters: {e}"))
-                })?,
-            ),
-        };
+            .map_err(|e| Status::invalid_argument(format!("reading the bound parameters: {e}")))?
+        {
+            let rows = params.as_ref().map_or(0, RecordBatch::num_rows) + batch.num_rows();
+            if rows > 1 {
+                return Err(Status::invalid_argument(
+                    "bind exactly one row of parameters (one column per placeholder); \
+                     executing a query once per row is not supported",
+                ));
+            }
+            if batch.num_rows() == 1 || params.is_none() {
+                params = Some(batch);
+            }
+        }
         let mut prepared = self.prepared.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = prepared.get_mut(&handle).ok_or_else(|| {
             Status::not_found("the prepared statement was closed while parameters were bound")

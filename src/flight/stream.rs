@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use arrow::array::RecordBatch;
 use arrow_flight::FlightData;
 use arrow_flight::encode::FlightDataEncoderBuilder;
 use arrow_flight::error::FlightError;
@@ -32,8 +33,9 @@ use futures::{Stream, StreamExt};
 use tonic::Status;
 
 use super::admission::Slot;
-use crate::engine::EngineError;
+use crate::connectors::{PartitionProgress, SourceError};
 use crate::engine::query::QueryPlan;
+use crate::engine::{EngineError, ResolveError};
 
 /// The stream a `DoGet` returns.
 pub type FlightDataStream = Pin<Box<dyn Stream<Item = Result<FlightData, Status>> + Send>>;
@@ -58,9 +60,21 @@ pub struct QueryLog {
 /// `RESOURCE_EXHAUSTED`, a source that cannot be reached `UNAVAILABLE`.
 pub fn engine_status(e: &EngineError) -> Status {
     let message = e.to_string();
+    // Source and catalog errors travel inside DataFusion's: find them in the chain.
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.downcast_ref::<SourceError>()
+            .is_some_and(SourceError::is_transient)
+        {
+            return Status::unavailable(message);
+        }
+        if let Some(ResolveError::Ambiguous { .. }) = c.downcast_ref::<ResolveError>() {
+            return Status::invalid_argument(message);
+        }
+        cause = c.source();
+    }
     match e {
         EngineError::Parameters(_) => Status::invalid_argument(message),
-        EngineError::Source(s) if s.is_transient() => Status::unavailable(message),
         EngineError::DataFusion { source, .. } => match source.find_root() {
             DataFusionError::SQL(..)
             | DataFusionError::Plan(_)
@@ -83,6 +97,7 @@ pub fn log_failed(log: &QueryLog, started: Instant, status: &Status) {
         what = %truncate(&log.what, 200),
         outcome = "failed",
         rows = 0u64,
+        source_rows = 0u64,
         bytes = 0u64,
         ms = started.elapsed().as_millis() as u64,
         error = status.message(),
@@ -113,15 +128,30 @@ pub fn query_stream(
     cancel: CancelSignal,
 ) -> Result<FlightDataStream, Status> {
     let started = Instant::now();
-    let schema = plan.schema();
-    let batches = plan.execute_merged().map_err(|e| engine_status(&e))?;
+    // The schema clients were told (GetFlightInfo describes the logical plan); batches are
+    // relabelled with it, so a strict client sees one schema, and a real difference fails
+    // loudly instead of reaching the client.
+    let schema = plan.logical_schema.clone();
+    let relabel = schema.clone();
+    let batches = plan.execute_merged().map_err(|e| {
+        let status = engine_status(&e);
+        log_failed(&log, started, &status);
+        status
+    })?;
     let counters = Arc::new(Counters::default());
     let rows = counters.clone();
     let batches = batches.map(move |item| match item {
         Ok(batch) => {
             rows.rows
                 .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
-            Ok(batch)
+            if batch.schema() == relabel {
+                return Ok(batch);
+            }
+            RecordBatch::try_new(relabel.clone(), batch.columns().to_vec()).map_err(|e| {
+                FlightError::Tonic(Box::new(Status::internal(format!(
+                    "the result does not fit the schema the query was described with: {e}"
+                ))))
+            })
         }
         Err(e) => Err(FlightError::Tonic(Box::new(engine_status(&e)))),
     });
@@ -131,6 +161,7 @@ pub fn query_stream(
         .build(batches)
         .boxed();
     Ok(Box::pin(QueryStream {
+        scanned: plan.scan_progress.clone(),
         inner: encoded,
         cancel,
         counters,
@@ -142,6 +173,8 @@ pub fn query_stream(
 }
 
 struct QueryStream {
+    /// The counters of the plan's source partitions: rows read from the sources.
+    scanned: Vec<PartitionProgress>,
     inner: BoxStream<'static, Result<FlightData, FlightError>>,
     cancel: CancelSignal,
     counters: Arc<Counters>,
@@ -207,6 +240,7 @@ impl Drop for QueryStream {
             what = %truncate(&self.log.what, 200),
             outcome,
             rows = self.counters.rows.load(Ordering::Relaxed),
+            source_rows = self.scanned.iter().map(PartitionProgress::rows).sum::<u64>(),
             bytes = self.counters.bytes.load(Ordering::Relaxed),
             ms = self.started.elapsed().as_millis() as u64,
             error,

@@ -87,9 +87,11 @@ def main():
             cur.execute(sql, parameters=(int(param),))
             write_ipc(cur.fetch_arrow_table(), out)
     elif command == "adbc-objects":
-        (out,) = args
+        out, *pattern = args
         with adbc_connect(uri) as conn:
-            objects = conn.adbc_get_objects(depth="tables").read_all().to_pylist()
+            objects = conn.adbc_get_objects(
+                depth="tables", table_name_filter=pattern[0] if pattern else None
+            ).read_all().to_pylist()
             tables = []
             for catalog in objects:
                 for schema in catalog["catalog_db_schemas"] or []:

@@ -6,7 +6,7 @@ use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{Int64Type, SchemaRef};
 use serde_json::{Value, json};
 
-use super::harness::{Served, client_ok, expected, read_ipc, synthetic_factory};
+use super::harness::{Served, client_ok, error_of, expected, read_ipc, synthetic_factory};
 use crate::support::unique_dir;
 
 /// Columns and field metadata of `got` equal those of `want`.
@@ -173,27 +173,85 @@ async fn adbc_and_pyarrow_list_tables_and_read_the_values_and_metadata_quiver_re
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_queries_fail_with_the_engines_message_and_the_server_goes_on() {
+async fn bad_and_writing_statements_fail_with_a_clear_error_and_the_server_goes_on() {
     let factory = synthetic_factory("serve-bad", 100, &[]);
     let served = Served::start(&factory, &[]);
-    let out = super::harness::client(
-        "expect-error",
-        &served.uri,
-        &["SELECT nope FROM Orders"],
-        &[],
-    );
-    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let error = printed["error"].as_str().unwrap();
+    let error = error_of(&served.uri, "SELECT nope FROM Orders", &[]).expect("refused");
     assert!(error.contains("nope"), "{error}");
-    let out = super::harness::client("expect-error", &served.uri, &["SELECT 1 AS one"], &[]);
-    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(printed["error"], Value::Null);
+    // Read-only: no DDL, no DML (COPY writes files on the server host), no SET.
+    let target = unique_dir("serve-bad-copy").join("stolen.csv");
+    for sql in [
+        format!(
+            "COPY (SELECT 1 AS x) TO '{}' STORED AS CSV",
+            target.display()
+        ),
+        "CREATE TABLE t AS SELECT * FROM Orders".to_string(),
+        "SET datafusion.execution.batch_size = 1".to_string(),
+        "DROP TABLE Orders".to_string(),
+    ] {
+        let error = error_of(&served.uri, &sql, &[]).unwrap_or_else(|| panic!("{sql} ran"));
+        assert!(
+            error.contains("not supported") || error.contains("Only"),
+            "{sql}: {error}"
+        );
+    }
+    assert!(!target.exists(), "COPY wrote a file on the server host");
+    assert_eq!(error_of(&served.uri, "SELECT 1 AS one", &[]), None);
     let log = served.stderr();
+    let failed = log
+        .lines()
+        .find(|l| l.contains("outcome=\"failed\"") && l.contains("what=SELECT nope"))
+        .unwrap_or_else(|| panic!("no failed line for the bad query:\n{log}"));
     assert!(
-        log.contains("outcome=\"failed\"") || log.contains("nope"),
-        "{log}"
+        failed.contains("error=") && failed.contains("nope"),
+        "{failed}"
     );
     assert!(!log.contains("panicked"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parameter_in_the_select_list_and_table_filters_through_adbc() {
+    let factory = synthetic_factory("serve-param", 1000, &[]);
+    let served = Served::start(&factory, &[]);
+    let out = unique_dir("serve-param-out");
+    let file = out.join("p.arrow");
+    client_ok(
+        "adbc-prepared",
+        &served.uri,
+        &[
+            "SELECT id, $1 AS p FROM Orders WHERE id < 3 ORDER BY id",
+            "41",
+            file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let (_, batch) = read_ipc(&file);
+    assert_eq!(batch.num_rows(), 3);
+    let p = batch.column(1).as_primitive::<Int64Type>();
+    assert_eq!(p.values().to_vec(), vec![41, 41, 41]);
+
+    for (pattern, want) in [
+        ("Ord%", json!(["Orders"])),
+        ("_inds", json!(["Kinds"])),
+        ("x%", json!([])),
+    ] {
+        let file = out.join("objects.json");
+        client_ok(
+            "adbc-objects",
+            &served.uri,
+            &[file.to_str().unwrap(), pattern],
+            &[],
+        );
+        let objects: Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let names: Vec<Value> = objects["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["table"].clone())
+            .collect();
+        assert_eq!(Value::Array(names), want, "{pattern}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

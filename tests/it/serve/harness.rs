@@ -123,13 +123,12 @@ impl Served {
             .expect("VmHWM in /proc/PID/status")
     }
 
-    /// Sends SIGTERM and waits for the exit status.
-    pub fn terminate(mut self) -> std::process::ExitStatus {
+    /// Sends SIGTERM and waits for the exit status; returns it and the whole stderr.
+    pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         let status = self.child.wait().unwrap();
-        std::mem::forget(self);
-        status
+        (status, self.stderr())
     }
 }
 

@@ -110,7 +110,8 @@ fn a_query_beyond_the_queue_is_refused_as_busy() {
     );
 }
 
-/// The rows of the query the log shows as cancelled by its client, once it appears.
+/// The rows the sources produced for the query the log shows as cancelled by its client,
+/// once that line appears.
 fn cancelled_rows(served: &Served) -> u64 {
     let start = Instant::now();
     loop {
@@ -120,7 +121,7 @@ fn cancelled_rows(served: &Served) -> u64 {
             .find(|l| l.contains("cancelled: the client went away"))
         {
             return line
-                .split("rows=")
+                .split(" source_rows=")
                 .nth(1)
                 .and_then(|r| r.split_whitespace().next())
                 .and_then(|r| r.parse().ok())
@@ -174,7 +175,6 @@ fn sigterm_lets_short_queries_finish_cancels_long_ones_after_the_grace_and_exits
     stdout.read_line(&mut line).unwrap();
     assert_eq!(line.trim(), "started");
     let pid = served.pid().to_string();
-    let log_before = served.stderr();
     let term = std::thread::spawn(move || served.terminate());
     std::thread::sleep(Duration::from_millis(1500));
     holder.stdin.as_mut().unwrap().write_all(b"go\n").unwrap();
@@ -186,12 +186,17 @@ fn sigterm_lets_short_queries_finish_cancels_long_ones_after_the_grace_and_exits
         panic!("a cut-short result must end with an error, not cleanly: {result}")
     });
     assert!(error.contains("shutting down"), "{error}");
-    let status = term.join().unwrap();
+    let (status, log) = term.join().unwrap();
     assert!(
         status.success(),
-        "quiver serve (pid {pid}) exited with {status}"
+        "quiver serve (pid {pid}) exited with {status}:\n{log}"
     );
-    assert!(!log_before.contains("panicked"));
+    assert!(log.contains("shutting down"), "{log}");
+    assert!(
+        log.contains("outcome=\"cancelled: server shutdown\""),
+        "{log}"
+    );
+    assert!(!log.contains("panicked"), "{log}");
 }
 
 #[test]
