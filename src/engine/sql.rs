@@ -132,7 +132,7 @@ impl SqlEngine {
             None => df.schema().as_arrow().clone(),
         };
         Ok(DescribedSql {
-            schema: Arc::new(schema),
+            schema: with_arrow_types(&schema),
             parameters: Arc::new(Schema::new(parameters)),
         })
     }
@@ -143,7 +143,9 @@ impl SqlEngine {
         sql: &str,
         params: Option<&RecordBatch>,
     ) -> Result<QueryPlan, EngineError> {
-        QueryPlan::from_dataframe(self.bound(sql, params).await?).await
+        let mut plan = QueryPlan::from_dataframe(self.bound(sql, params).await?).await?;
+        plan.logical_schema = with_arrow_types(&plan.logical_schema);
+        Ok(plan)
     }
 }
 
@@ -183,6 +185,17 @@ impl SqlEngine {
             })?;
         Ok(held)
     }
+}
+
+/// `schema` with quiver's metadata on every field: columns a query computes (`count(*)`,
+/// expressions, parameters) get the types their Arrow type stands for.
+fn with_arrow_types(schema: &Schema) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| crate::types::with_arrow_types(f))
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
 /// The placeholders of a planned statement, ordered `$1`, `$2`, … (named ones by name).

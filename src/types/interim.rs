@@ -224,6 +224,36 @@ impl FromStr for InterimType {
     }
 }
 
+/// The interim type whose Arrow representation is exactly `field`'s type, if any (an
+/// `arrow.uuid` `FixedSizeBinary(16)` is a `Guid`; a timestamp in microseconds with no zone
+/// a `DateTime`, with zone `UTC` a `DateTimeOffset`).
+pub fn interim_for(field: &Field) -> Option<InterimType> {
+    let t = match field.data_type() {
+        DataType::Boolean => InterimType::Boolean,
+        DataType::Int8 => InterimType::SByte,
+        DataType::UInt8 => InterimType::Byte,
+        DataType::Int16 => InterimType::Int16,
+        DataType::Int32 => InterimType::Int32,
+        DataType::Int64 => InterimType::Int64,
+        DataType::Float32 => InterimType::Single,
+        DataType::Float64 => InterimType::Double,
+        DataType::Decimal128(p, s) | DataType::Decimal256(p, s) => {
+            InterimType::decimal(*p, *s).ok()?
+        }
+        DataType::Utf8 => InterimType::String,
+        DataType::Binary => InterimType::ByteArray,
+        DataType::Timestamp(TimeUnit::Microsecond, None) => InterimType::DateTime,
+        DataType::Timestamp(TimeUnit::Microsecond, Some(_)) => InterimType::DateTimeOffset,
+        DataType::FixedSizeBinary(16) if field.extension_type_name() == Some("arrow.uuid") => {
+            InterimType::Guid
+        }
+        DataType::Duration(TimeUnit::Microsecond) => InterimType::TimeSpan,
+        _ => return None,
+    };
+    // Only where the interim type is held exactly so (Decimal128 vs 256, the `UTC` zone).
+    (&t.arrow_type() == field.data_type()).then_some(t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@
 mod interim;
 mod secret;
 
-pub use interim::{DECIMAL128_MAX_PRECISION, DECIMAL256_MAX_PRECISION, InterimType};
+pub use interim::{DECIMAL128_MAX_PRECISION, DECIMAL256_MAX_PRECISION, InterimType, interim_for};
 pub use secret::{Secret, SecretOrigin, redact_json};
 
 use std::collections::HashMap;
@@ -289,6 +289,30 @@ pub fn find_row<'t>(table: &'t [TypeRow], source_type: &str) -> Option<&'t TypeR
             .iter()
             .any(|t| t.eq_ignore_ascii_case(source_type))
     })
+}
+
+/// `field` with quiver's metadata, when it lacks it, taken from its Arrow type: the source type
+/// is the Arrow type's name, and the interim type is the one whose Arrow type it is exactly
+/// ([`interim_for`]), where there is one. For columns no type table describes: a remote Arrow
+/// server's, or those a query computes.
+pub fn with_arrow_types(field: &Field) -> Field {
+    let md = field.metadata();
+    if md.contains_key(SOURCE_TYPE_KEY) && md.contains_key(INTERIM_TYPE_KEY) {
+        return field.clone();
+    }
+    let mut metadata = md.clone();
+    match interim_for(field) {
+        Some(interim) => {
+            let mapped = ColumnType::new(field.data_type().to_string(), interim).field("x");
+            for (k, v) in mapped.metadata() {
+                metadata.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        None => {
+            metadata.insert(SOURCE_TYPE_KEY.to_string(), field.data_type().to_string());
+        }
+    }
+    field.clone().with_metadata(metadata)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 //! Field metadata: a field that already carries quiver's [`SOURCE_TYPE_KEY`] and
 //! [`INTERIM_TYPE_KEY`] (another quiver's `serve`) keeps them; any other gets the Arrow type
 //! as its source type and, where the Arrow type is exactly an interim type's representation
-//! (see [`interim_for`]), that interim type. Values are never converted.
+//! (see [`crate::types::interim_for`]), that interim type. Values are never converted.
 //!
 //! A FlightInfo without endpoints plans one [`PartitionDescriptor::Whole`] partition, which
 //! yields no rows. Tickets go into the partitions, so a checkpoint resumes only while the
@@ -23,7 +23,7 @@
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow_flight::decode::FlightRecordBatchStream;
 use arrow_flight::sql::{Any, CommandStatementQuery, ProstMessageExt};
 use arrow_flight::{FlightDescriptor, Ticket};
@@ -40,7 +40,7 @@ use crate::connectors::{
     Partition, PartitionDescriptor, PartitionProgress, PartitionStream, ScanRequest, Source,
     SourceError, SourceSpec, project_schema,
 };
-use crate::types::{ColumnType, INTERIM_TYPE_KEY, InterimType, SOURCE_SYSTEM_KEY, SOURCE_TYPE_KEY};
+use crate::types::{SOURCE_SYSTEM_KEY, with_arrow_types};
 
 /// The location that means "the server that issued the ticket" (Flight 15+).
 pub const REUSE_CONNECTION: &str = "arrow-flight-reuse-connection://?";
@@ -120,62 +120,12 @@ impl From<FlightError> for SourceError {
     }
 }
 
-/// The interim type whose Arrow representation is exactly `field`'s type, if any (an
-/// `arrow.uuid` `FixedSizeBinary(16)` is a `Guid`; a timestamp in microseconds with no zone
-/// a `DateTime`, with zone `UTC` a `DateTimeOffset`).
-pub fn interim_for(field: &Field) -> Option<InterimType> {
-    let t = match field.data_type() {
-        DataType::Boolean => InterimType::Boolean,
-        DataType::Int8 => InterimType::SByte,
-        DataType::UInt8 => InterimType::Byte,
-        DataType::Int16 => InterimType::Int16,
-        DataType::Int32 => InterimType::Int32,
-        DataType::Int64 => InterimType::Int64,
-        DataType::Float32 => InterimType::Single,
-        DataType::Float64 => InterimType::Double,
-        DataType::Decimal128(p, s) | DataType::Decimal256(p, s) => {
-            InterimType::decimal(*p, *s).ok()?
-        }
-        DataType::Utf8 => InterimType::String,
-        DataType::Binary => InterimType::ByteArray,
-        DataType::Timestamp(TimeUnit::Microsecond, None) => InterimType::DateTime,
-        DataType::Timestamp(TimeUnit::Microsecond, Some(_)) => InterimType::DateTimeOffset,
-        DataType::FixedSizeBinary(16) if field.extension_type_name() == Some("arrow.uuid") => {
-            InterimType::Guid
-        }
-        DataType::Duration(TimeUnit::Microsecond) => InterimType::TimeSpan,
-        _ => return None,
-    };
-    // Only where the interim type is held exactly so (Decimal128 vs 256, the `UTC` zone).
-    (&t.arrow_type() == field.data_type()).then_some(t)
-}
-
 /// The server's schema with quiver's metadata on every field (see the module docs).
 pub fn annotate(schema: &Schema) -> Schema {
     let fields: Vec<Field> = schema
         .fields()
         .iter()
-        .map(|f| {
-            let md = f.metadata();
-            if md.contains_key(SOURCE_TYPE_KEY) && md.contains_key(INTERIM_TYPE_KEY) {
-                return f.as_ref().clone();
-            }
-            match interim_for(f) {
-                Some(interim) => {
-                    let mapped = ColumnType::new(f.data_type().to_string(), interim).field("x");
-                    let mut metadata = md.clone();
-                    for (k, v) in mapped.metadata() {
-                        metadata.entry(k.clone()).or_insert_with(|| v.clone());
-                    }
-                    f.as_ref().clone().with_metadata(metadata)
-                }
-                None => {
-                    let mut metadata = md.clone();
-                    metadata.insert(SOURCE_TYPE_KEY.to_string(), f.data_type().to_string());
-                    f.as_ref().clone().with_metadata(metadata)
-                }
-            }
-        })
+        .map(|f| with_arrow_types(f))
         .collect();
     let mut metadata = schema.metadata().clone();
     metadata
@@ -410,6 +360,8 @@ impl Source for FlightSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::{ColumnType, INTERIM_TYPE_KEY, InterimType, SOURCE_TYPE_KEY, interim_for};
+    use arrow::datatypes::{DataType, TimeUnit};
     use std::collections::HashMap;
 
     #[test]
