@@ -156,8 +156,14 @@ async fn adbc_and_pyarrow_list_tables_and_read_the_values_and_metadata_quiver_re
         assert_eq!(batch.column(0).as_primitive::<Int64Type>().value(0), 20_000);
         // Computed columns carry the types their Arrow type stands for.
         let meta = schema.field(0).metadata();
-        assert_eq!(meta.get("quiver.interim_type").map(String::as_str), Some("Int64"));
-        assert_eq!(meta.get("quiver.source_type").map(String::as_str), Some("Int64"));
+        assert_eq!(
+            meta.get("quiver.interim_type").map(String::as_str),
+            Some("Int64")
+        );
+        assert_eq!(
+            meta.get("quiver.source_type").map(String::as_str),
+            Some("Int64")
+        );
         assert_eq!(
             batch.column(1).as_primitive::<Int64Type>().value(0),
             19_999 * 20_000 / 2
