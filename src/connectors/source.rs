@@ -154,6 +154,19 @@ pub struct SourceSpec {
     pub spec: serde_json::Value,
 }
 
+impl SourceSpec {
+    /// The spec of a `system` source whose configuration is `config`.
+    pub fn of(system: &str, config: &impl Serialize) -> Result<SourceSpec, SourceError> {
+        Ok(SourceSpec {
+            system: system.to_string(),
+            spec: serde_json::to_value(config).map_err(|source| SourceError::Spec {
+                system: system.to_string(),
+                source,
+            })?,
+        })
+    }
+}
+
 impl std::fmt::Debug for SourceSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SourceSpec")

@@ -94,7 +94,7 @@ impl FlightService for FlightGate {
     ) -> Result<Response<Self::ListFlightsStream>, Status> {
         self.admit(&mut request)?;
         let mut infos = Vec::new();
-        let mut names = self.sql_names();
+        let mut names = self.sql.table_names();
         names.sort();
         for name in names {
             let descriptor = FlightDescriptor::new_path(vec![name]);
@@ -174,12 +174,6 @@ impl FlightService for FlightGate {
     ) -> Result<Response<Self::ListActionsStream>, Status> {
         self.admit(&mut request)?;
         FlightService::list_actions(self.sql.as_ref(), request).await
-    }
-}
-
-impl FlightGate {
-    fn sql_names(&self) -> Vec<String> {
-        self.sql.table_names()
     }
 }
 

@@ -481,23 +481,20 @@ fn is_certificate_problem(e: &tonic::transport::Error) -> bool {
 
 /// An error and its causes, `a: b: c`, without repeating a cause its parent already says.
 pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let text = c.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cause = c.source();
-    }
-    out
+    with_causes(e.to_string(), e.source())
 }
 
 /// A status as `Code: message` plus its causes (not tonic's `Display`, which adds metadata).
 pub fn status_text(status: &Status) -> String {
-    let mut out = format!("{:?}: {}", status.code(), status.message());
-    let mut cause = std::error::Error::source(status);
+    with_causes(
+        format!("{:?}: {}", status.code(), status.message()),
+        std::error::Error::source(status),
+    )
+}
+
+/// `out` followed by `: cause` for each cause from `first` on that `out` does not already say.
+fn with_causes(mut out: String, first: Option<&(dyn std::error::Error + 'static)>) -> String {
+    let mut cause = first;
     while let Some(c) = cause {
         let text = c.to_string();
         if !out.contains(&text) {

@@ -200,13 +200,7 @@ impl Source for FlightSource {
     }
 
     fn spec(&self) -> Result<SourceSpec, SourceError> {
-        Ok(SourceSpec {
-            system: SYSTEM.to_string(),
-            spec: serde_json::to_value(&self.config).map_err(|source| SourceError::Spec {
-                system: SYSTEM.to_string(),
-                source,
-            })?,
-        })
+        SourceSpec::of(SYSTEM, &self.config)
     }
 
     async fn schema(&self) -> Result<SchemaRef, SourceError> {

@@ -294,13 +294,7 @@ impl Source for HiveSource {
                 .map(|d| d.read.clone())
                 .unwrap_or_default(),
         };
-        Ok(SourceSpec {
-            system: self.system().to_string(),
-            spec: serde_json::to_value(&spec).map_err(|source| SourceError::Spec {
-                system: self.system().to_string(),
-                source,
-            })?,
-        })
+        SourceSpec::of(self.system(), &spec)
     }
 
     /// Simple comparisons run on the server as part of the query. They are reported inexact,

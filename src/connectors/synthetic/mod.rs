@@ -306,13 +306,7 @@ impl Source for SyntheticSource {
     }
 
     fn spec(&self) -> Result<SourceSpec, SourceError> {
-        Ok(SourceSpec {
-            system: SYSTEM.to_string(),
-            spec: serde_json::to_value(&self.config).map_err(|source| SourceError::Spec {
-                system: SYSTEM.to_string(),
-                source,
-            })?,
-        })
+        SourceSpec::of(SYSTEM, &self.config)
     }
 
     fn resumable(&self) -> bool {
