@@ -16,7 +16,7 @@ use quiver::connectors::synthetic::{Profile, SyntheticConfig, SyntheticSource};
 use quiver::connectors::{PartitionDescriptor, PartitionProgress, ScanRequest, Source};
 use serde_json::{Value, json};
 
-use crate::support::{quiver, read_folder_sorted, unique_dir};
+use crate::support::{factory_folder, quiver, read_folder_sorted, unique_dir};
 
 /// The Python with pyarrow: `$QUIVER_FLIGHT_PYTHON`, else `.tools/venv-flight/bin/python`,
 /// which `scripts/test.sh` creates. Missing is a failure, not a skip.
@@ -111,17 +111,7 @@ const SEED: u64 = 7;
 /// a Parquet dataset `Out` in `out`, and pipeline `P` with Copy activities `Put` (Synth →
 /// Remote) and `Get` (Remote → Out).
 fn write_factory(dir: &Path, ls: Value, remote: Value, out: &Path) -> PathBuf {
-    let factory = dir.join("factory");
-    for sub in ["linkedService", "dataset", "pipeline"] {
-        std::fs::create_dir_all(factory.join(sub)).unwrap();
-    }
-    let write = |path: &str, value: Value| {
-        std::fs::write(
-            factory.join(path),
-            serde_json::to_string_pretty(&value).unwrap(),
-        )
-        .unwrap()
-    };
+    let (factory, write) = factory_folder(dir, "factory");
     write(
         "linkedService/Gen.json",
         json!({"name": "Gen", "properties": {"type": "QuiverSynthetic"}}),

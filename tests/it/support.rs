@@ -227,6 +227,27 @@ pub fn write_factory(
     factory
 }
 
+/// A factory folder `dir/name` with `linkedService/`, `dataset/` and `pipeline/`, and a
+/// writer of definitions into it by relative path.
+pub fn factory_folder(
+    dir: &Path,
+    name: &str,
+) -> (PathBuf, impl Fn(&str, serde_json::Value) + use<>) {
+    let factory = dir.join(name);
+    for sub in ["linkedService", "dataset", "pipeline"] {
+        std::fs::create_dir_all(factory.join(sub)).unwrap();
+    }
+    let root = factory.clone();
+    let write = move |path: &str, value: serde_json::Value| {
+        std::fs::write(
+            root.join(path),
+            serde_json::to_string_pretty(&value).unwrap(),
+        )
+        .unwrap()
+    };
+    (factory, write)
+}
+
 /// The `quiver` binary built for these tests.
 pub fn quiver() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_quiver"))

@@ -10,7 +10,7 @@ use arrow::datatypes::SchemaRef;
 use serde_json::{Value, json};
 
 use crate::flight_connector::flight_python;
-use crate::support::{quiver, unique_dir};
+use crate::support::{factory_folder, quiver, unique_dir};
 
 fn client_script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/flight/serve_client.py")
@@ -143,16 +143,10 @@ impl Drop for Served {
 /// partitions, seed 7) and `Kinds` (allTypes, 300 rows, seed 3), plus any `extra` datasets
 /// and linked services as `(path, json)`.
 pub fn synthetic_factory(test: &str, rows: u64, extra: &[(&str, Value)]) -> PathBuf {
-    let f = unique_dir(test).join("factory");
-    for sub in ["linkedService", "dataset", "pipeline"] {
-        std::fs::create_dir_all(f.join(sub)).unwrap();
-    }
-    let write = |path: &str, v: &Value| {
-        std::fs::write(f.join(path), serde_json::to_string_pretty(v).unwrap()).unwrap()
-    };
+    let (f, write) = factory_folder(&unique_dir(test), "factory");
     write(
         "linkedService/Gen.json",
-        &json!({"name": "Gen", "properties": {"type": "QuiverSynthetic"}}),
+        json!({"name": "Gen", "properties": {"type": "QuiverSynthetic"}}),
     );
     for (name, rows, partitions, seed, profile) in [
         ("Orders", rows, 2, 7, "hiveBench"),
@@ -160,14 +154,14 @@ pub fn synthetic_factory(test: &str, rows: u64, extra: &[(&str, Value)]) -> Path
     ] {
         write(
             &format!("dataset/{name}.json"),
-            &json!({"name": name, "properties": {"type": "QuiverSyntheticTable",
+            json!({"name": name, "properties": {"type": "QuiverSyntheticTable",
                 "linkedServiceName": {"referenceName": "Gen", "type": "LinkedServiceReference"},
                 "typeProperties": {"rows": rows, "partitions": partitions, "seed": seed,
                     "profile": profile}}}),
         );
     }
     for (path, v) in extra {
-        write(path, v);
+        write(path, v.clone());
     }
     f
 }

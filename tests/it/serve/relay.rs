@@ -3,21 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::harness::{Served, auth_file, expected, synthetic_factory};
-use crate::support::{quiver, read_folder_sorted, unique_dir};
+use crate::support::{factory_folder, quiver, read_folder_sorted, unique_dir};
 
 const PASSWORD: &str = "relay-pw-71d";
 
 fn client_factory(dir: &Path, uri: &str, out: &Path, query: &str) -> PathBuf {
-    let f = dir.join("client");
-    for sub in ["linkedService", "dataset", "pipeline"] {
-        std::fs::create_dir_all(f.join(sub)).unwrap();
-    }
-    let write = |path: &str, v: Value| {
-        std::fs::write(f.join(path), serde_json::to_string_pretty(&v).unwrap()).unwrap()
-    };
+    let (f, write) = factory_folder(dir, "client");
     write(
         "linkedService/Quiver.json",
         json!({"name": "Quiver", "properties": {"type": "ArrowFlight", "typeProperties": {
