@@ -38,6 +38,24 @@ then
     "pyarrow==$PYARROW_VERSION" "adbc-driver-flightsql==$ADBC_VERSION" "adbc-driver-manager==$ADBC_VERSION"
 fi
 
+# The official Kusto Python SDK: the judge of the Kusto source (tests/it/kusto/judge.py) against
+# our fake Kusto server (tests/it/kusto/fake_kusto.py, standard library only). Installed into
+# .tools/venv-kusto, once.
+KUSTO_SDK_VERSION=6.0.4
+KUSTO_VENV=.tools/venv-kusto
+if ! "$KUSTO_VENV/bin/python" - <<EOF 2>/dev/null
+import importlib.metadata as m
+assert m.version("azure-kusto-data") == "$KUSTO_SDK_VERSION"
+assert m.version("azure-kusto-ingest") == "$KUSTO_SDK_VERSION"
+EOF
+then
+  echo "== installing azure-kusto-data==$KUSTO_SDK_VERSION and azure-kusto-ingest==$KUSTO_SDK_VERSION from PyPI"
+  mkdir -p .tools
+  python3 -m venv "$KUSTO_VENV"
+  "$KUSTO_VENV/bin/pip" install --quiet --disable-pip-version-check \
+    "azure-kusto-data==$KUSTO_SDK_VERSION" "azure-kusto-ingest==$KUSTO_SDK_VERSION"
+fi
+
 # Real Spark Thrift Servers (pyspark from PyPI, Java 17) for the Spark tests, plus impyla as
 # the judge of our Impala-like test server. They start in the background while the code
 # builds; the tests wait for them below. Stopped when this script exits.

@@ -117,6 +117,10 @@ impl Builder {
                         Some(tp) => tp.opt_str("resourceId")?.map(str::to_string),
                         None => None,
                     },
+                    client_id: match props.opt_object("typeProperties")? {
+                        Some(tp) => tp.opt_str("clientId")?.map(str::to_string),
+                        None => None,
+                    },
                 };
                 insert(&mut f.credentials, "credential", name, credential, |c| {
                     &c.origin.file

@@ -105,6 +105,9 @@ pub struct Credential {
     pub type_name: String,
     /// `properties.typeProperties.resourceId` of a user-assigned identity.
     pub resource_id: Option<String>,
+    /// `properties.typeProperties.clientId`: quiver's way to name a user-assigned identity by
+    /// its client id.
+    pub client_id: Option<String>,
 }
 
 fn lookup<'f, T>(

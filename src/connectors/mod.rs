@@ -44,6 +44,7 @@ pub mod source;
 
 pub mod flight;
 pub mod hive;
+pub mod kusto;
 pub mod parquet;
 pub mod store;
 pub mod synthetic;

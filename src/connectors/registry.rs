@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::entries::{DatasetEntry, LinkedServiceEntry, SinkEntry, SourceEntry};
 use super::{CleanupTracker, Source, SourceError, SourceSpec};
-use super::{flight, hive, parquet, store, synthetic};
+use super::{flight, hive, kusto, parquet, store, synthetic};
 use crate::config::{
     ActivityKind, ConfigError, CopySink, CopySource, Dataset, Factory, LinkedService,
 };
@@ -26,6 +26,7 @@ pub static LINKED_SERVICES: &[LinkedServiceEntry] = &[
     hive::adf::IMPALA_LINKED_SERVICE,
     hive::adf::SPARK_LINKED_SERVICE,
     flight::adf::LINKED_SERVICE,
+    kusto::adf::LINKED_SERVICE,
 ];
 
 /// The dataset types quiver reads.
@@ -35,6 +36,7 @@ pub static DATASETS: &[DatasetEntry] = &[
     hive::adf::IMPALA_DATASET,
     hive::adf::SPARK_DATASET,
     flight::adf::DATASET,
+    kusto::adf::DATASET,
 ];
 
 /// The Copy and Lookup source types quiver reads.
@@ -44,6 +46,7 @@ pub static SOURCES: &[SourceEntry] = &[
     hive::adf::IMPALA_SOURCE,
     hive::adf::SPARK_SOURCE,
     flight::adf::SOURCE,
+    kusto::adf::SOURCE,
 ];
 
 /// The Copy sink types quiver writes.

@@ -115,12 +115,17 @@ pub enum PartitionDescriptor {
         /// Inclusive end token.
         end: i64,
     },
-    /// A time window `[start, end)` in microseconds since the Unix epoch.
+    /// A time window `[start, end)` of a datetime column, in microseconds since the Unix
+    /// epoch; an open end is unbounded, and `with_nulls` adds the rows where the column is
+    /// null (on one partition only).
     TimeWindow {
         /// Inclusive start.
-        start_micros: i64,
+        start_micros: Option<i64>,
         /// Exclusive end.
-        end_micros: i64,
+        end_micros: Option<i64>,
+        /// Whether this window also reads the column's nulls.
+        #[serde(default)]
+        with_nulls: bool,
     },
     /// One endpoint of an Arrow Flight `FlightInfo`: a ticket redeemed with DoGet at one of
     /// `locations` (none, or `arrow-flight-reuse-connection://?`: the server that issued it).

@@ -13,6 +13,7 @@ mod flight_connector;
 mod hive_cli;
 mod hs2;
 mod impala;
+mod kusto;
 mod metrics;
 mod pipelines;
 mod resume;

@@ -1,0 +1,443 @@
+//! A v2 query response, read as it arrives: frames from [`super::frames`], the primary result
+//! tables decoded by [`super::decode`] into batches of at most `batch_size` rows, and every
+//! error placement checked (an error row, `TableCompletion`, `DataSetCompletion`).
+//!
+//! Tables of a non-progressive response stream: a batch leaves as soon as it is full. A
+//! progressive response (`IsProgressive`, which quiver never asks for) may replace a table's
+//! rows (`DataReplace`), so its primary tables are held until their `TableCompletion`.
+
+use std::collections::{HashMap, VecDeque};
+
+use arrow::array::RecordBatch;
+use serde_json::{Map, Value};
+
+use super::decode::{DecodeError, RowOutcome, TableDecoder};
+use super::errors::OneApiError;
+use super::frames::{Event, FrameError, FrameReader};
+
+/// Why a response failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ResponseError {
+    /// The bytes are not a well-formed v2 response.
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// A row does not fit its table.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// A frame lacks a field it must have.
+    #[error("a {frame} frame has no valid '{field}'")]
+    MissingField {
+        /// The frame type.
+        frame: String,
+        /// The field.
+        field: &'static str,
+    },
+    /// Rows of a table no header announced.
+    #[error("a TableFragment names table {table_id}, which no TableHeader announced")]
+    UnknownTable {
+        /// The id.
+        table_id: i64,
+    },
+    /// The service reported errors inside the response (a partial query failure).
+    #[error(
+        "the query failed on the service ({placement}): {}",
+        OneApiError::join(errors)
+    )]
+    Partial {
+        /// Where the error was: "in a row", "in TableCompletion", "in DataSetCompletion".
+        placement: &'static str,
+        /// Kusto's errors.
+        errors: Vec<OneApiError>,
+    },
+    /// The service cancelled the query.
+    #[error("the service cancelled the query (DataSetCompletion.Cancelled)")]
+    Cancelled,
+    /// The array ended without a DataSetCompletion frame.
+    #[error("the response ended without its DataSetCompletion frame")]
+    Incomplete,
+}
+
+impl ResponseError {
+    /// The Kusto errors reported in the response, if any.
+    pub fn service_errors(&self) -> &[OneApiError] {
+        match self {
+            ResponseError::Partial { errors, .. } => errors,
+            _ => &[],
+        }
+    }
+}
+
+/// One batch of a primary result table.
+#[derive(Debug, Clone)]
+pub struct PrimaryBatch {
+    /// Which primary result, from 0, in response order.
+    pub ordinal: usize,
+    /// The table's name (`PrimaryResult`, or the name a query gave it).
+    pub name: String,
+    /// The rows.
+    pub batch: RecordBatch,
+}
+
+#[derive(Debug)]
+struct Table {
+    name: String,
+    /// `Some` for primary results: (ordinal, decoder).
+    primary: Option<(usize, TableDecoder)>,
+    /// Batches of a progressive table, held until its completion.
+    held: Vec<RecordBatch>,
+}
+
+/// Where the rows being read go.
+#[derive(Debug)]
+enum Target {
+    None,
+    Table(i64),
+    /// A DataTable whose `Rows` came before its `Columns`: rows kept as text until the frame
+    /// ends.
+    Pending(Vec<Vec<u8>>),
+}
+
+/// The reader (see the module docs).
+#[derive(Debug)]
+pub struct ResponseReader {
+    frames: FrameReader,
+    batch_size: usize,
+    progressive: bool,
+    tables: HashMap<i64, Table>,
+    primaries: usize,
+    target: Target,
+    out: VecDeque<PrimaryBatch>,
+    completed: bool,
+}
+
+impl ResponseReader {
+    /// A reader emitting batches of at most `batch_size` rows.
+    pub fn new(batch_size: usize) -> ResponseReader {
+        ResponseReader {
+            frames: FrameReader::new(),
+            batch_size: batch_size.max(1),
+            progressive: false,
+            tables: HashMap::new(),
+            primaries: 0,
+            target: Target::None,
+            out: VecDeque::new(),
+            completed: false,
+        }
+    }
+
+    /// Takes the next chunk of the body.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), ResponseError> {
+        self.frames.push(chunk);
+        self.drain()
+    }
+
+    /// Ends the body: an error if the response is incomplete.
+    pub fn finish(&mut self) -> Result<(), ResponseError> {
+        self.frames.finish();
+        self.drain()?;
+        if !self.completed {
+            return Err(ResponseError::Incomplete);
+        }
+        Ok(())
+    }
+
+    /// The next batch ready to leave.
+    pub fn pop(&mut self) -> Option<PrimaryBatch> {
+        self.out.pop_front()
+    }
+
+    /// Whether DataSetCompletion was read (without errors).
+    pub fn is_complete(&self) -> bool {
+        self.completed
+    }
+
+    fn drain(&mut self) -> Result<(), ResponseError> {
+        loop {
+            let event = match self.frames.next_event()? {
+                Some(Event::RowsStart(fields)) => Step::RowsStart(fields.clone()),
+                Some(Event::Row(row)) => {
+                    route_row(&mut self.target, &mut self.tables, row)?;
+                    self.after_row()?;
+                    continue;
+                }
+                Some(Event::RowsEnd) => continue,
+                Some(Event::Frame(fields)) => Step::Frame(fields),
+                None => return Ok(()),
+            };
+            match event {
+                Step::RowsStart(fields) => self.rows_start(&fields)?,
+                Step::Frame(fields) => self.frame(fields)?,
+            }
+        }
+    }
+
+    /// Sends a full batch on, unless its table is held.
+    fn after_row(&mut self) -> Result<(), ResponseError> {
+        let Target::Table(id) = self.target else {
+            return Ok(());
+        };
+        let Some(table) = self.tables.get_mut(&id) else {
+            return Ok(());
+        };
+        if let Some((ordinal, decoder)) = &mut table.primary
+            && decoder.len() >= self.batch_size
+        {
+            let batch = decoder.finish()?;
+            if self.progressive {
+                table.held.push(batch);
+            } else {
+                self.out.push_back(PrimaryBatch {
+                    ordinal: *ordinal,
+                    name: table.name.clone(),
+                    batch,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn rows_start(&mut self, fields: &Map<String, Value>) -> Result<(), ResponseError> {
+        let frame_type = frame_type(fields);
+        self.target = match frame_type {
+            "TableFragment" => {
+                let id = table_id(fields, frame_type)?;
+                let table = self
+                    .tables
+                    .get_mut(&id)
+                    .ok_or(ResponseError::UnknownTable { table_id: id })?;
+                if fields.get("TableFragmentType").and_then(Value::as_str) == Some("DataReplace") {
+                    if let Some((_, decoder)) = &mut table.primary {
+                        decoder.clear();
+                    }
+                    table.held.clear();
+                }
+                Target::Table(id)
+            }
+            "DataTable" if fields.contains_key("Columns") && fields.contains_key("TableKind") => {
+                let id = table_id(fields, frame_type)?;
+                self.register(id, fields)?;
+                Target::Table(id)
+            }
+            "DataTable" => Target::Pending(Vec::new()),
+            _ => Target::None,
+        };
+        Ok(())
+    }
+
+    fn frame(&mut self, fields: Map<String, Value>) -> Result<(), ResponseError> {
+        let target = std::mem::replace(&mut self.target, Target::None);
+        match frame_type(&fields) {
+            "DataSetHeader" => {
+                self.progressive = fields
+                    .get("IsProgressive")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+            }
+            "TableHeader" => {
+                let id = table_id(&fields, "TableHeader")?;
+                self.register(id, &fields)?;
+            }
+            "DataTable" => {
+                let id = table_id(&fields, "DataTable")?;
+                match target {
+                    Target::Pending(rows) => {
+                        self.register(id, &fields)?;
+                        let mut target = Target::Table(id);
+                        for row in rows {
+                            route_row(&mut target, &mut self.tables, &row)?;
+                            self.target = Target::Table(id);
+                            self.after_row()?;
+                        }
+                    }
+                    Target::None => self.register(id, &fields)?,
+                    Target::Table(_) => {}
+                }
+                self.complete_table(id)?;
+            }
+            "TableCompletion" => {
+                let errors = OneApiError::list(fields.get("OneApiErrors"));
+                if !errors.is_empty() {
+                    return Err(ResponseError::Partial {
+                        placement: "in TableCompletion",
+                        errors,
+                    });
+                }
+                let id = table_id(&fields, "TableCompletion")?;
+                self.complete_table(id)?;
+            }
+            "DataSetCompletion" => {
+                let errors = OneApiError::list(fields.get("OneApiErrors"));
+                let has_errors = fields
+                    .get("HasErrors")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                if has_errors || !errors.is_empty() {
+                    return Err(ResponseError::Partial {
+                        placement: "in DataSetCompletion",
+                        errors,
+                    });
+                }
+                if fields.get("Cancelled").and_then(Value::as_bool) == Some(true) {
+                    return Err(ResponseError::Cancelled);
+                }
+                self.completed = true;
+            }
+            // TableFragment and TableProgress carry nothing more; unknown frame types are
+            // skipped, as the SDKs do.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Records a table from its header (or DataTable) fields.
+    fn register(&mut self, id: i64, fields: &Map<String, Value>) -> Result<(), ResponseError> {
+        let frame = frame_type(fields).to_string();
+        let kind = fields
+            .get("TableKind")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let name = fields
+            .get("TableName")
+            .and_then(Value::as_str)
+            .unwrap_or("PrimaryResult")
+            .to_string();
+        let primary = if kind == "PrimaryResult" {
+            let columns = columns(fields).ok_or(ResponseError::MissingField {
+                frame,
+                field: "Columns",
+            })?;
+            let ordinal = self.primaries;
+            self.primaries += 1;
+            Some((ordinal, TableDecoder::new(&name, &columns, self.batch_size)))
+        } else {
+            None
+        };
+        self.tables.insert(
+            id,
+            Table {
+                name,
+                primary,
+                held: Vec::new(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Sends on a table's last rows (and, if progressive, all it held).
+    fn complete_table(&mut self, id: i64) -> Result<(), ResponseError> {
+        let Some(mut table) = self.tables.remove(&id) else {
+            return Ok(());
+        };
+        let Some((ordinal, decoder)) = &mut table.primary else {
+            return Ok(());
+        };
+        let mut batches = std::mem::take(&mut table.held);
+        if !decoder.is_empty() || (batches.is_empty() && !self.emitted(*ordinal)) {
+            batches.push(decoder.finish()?);
+        }
+        for batch in batches {
+            self.out.push_back(PrimaryBatch {
+                ordinal: *ordinal,
+                name: table.name.clone(),
+                batch,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether a batch of primary result `ordinal` is queued (an empty result still sends one
+    /// empty batch, so its schema is seen).
+    fn emitted(&self, ordinal: usize) -> bool {
+        self.out.iter().any(|b| b.ordinal == ordinal)
+    }
+}
+
+enum Step {
+    RowsStart(Map<String, Value>),
+    Frame(Map<String, Value>),
+}
+
+/// Sends one row where the current `Rows` array goes: a primary table's decoder, a pending
+/// list, or nowhere (metadata tables; an error object there still fails the read).
+fn route_row(
+    target: &mut Target,
+    tables: &mut HashMap<i64, Table>,
+    row: &[u8],
+) -> Result<(), ResponseError> {
+    let decoder = match target {
+        Target::Pending(rows) => {
+            rows.push(row.to_vec());
+            return Ok(());
+        }
+        Target::Table(id) => tables
+            .get_mut(id)
+            .and_then(|t| t.primary.as_mut())
+            .map(|(_, d)| d),
+        Target::None => None,
+    };
+    let error = match decoder {
+        Some(d) => match d.push_row(row)? {
+            RowOutcome::Cells => return Ok(()),
+            RowOutcome::Error(v) => v,
+        },
+        None if row.first() == Some(&b'{') => serde_json::from_slice(row).unwrap_or(Value::Null),
+        None => return Ok(()),
+    };
+    Err(ResponseError::Partial {
+        placement: "in a row",
+        errors: OneApiError::list(error.get("OneApiErrors").or(Some(&error))),
+    })
+}
+
+fn frame_type(fields: &Map<String, Value>) -> &str {
+    fields
+        .get("FrameType")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+fn table_id(fields: &Map<String, Value>, frame: &str) -> Result<i64, ResponseError> {
+    fields
+        .get("TableId")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| ResponseError::MissingField {
+            frame: frame.to_string(),
+            field: "TableId",
+        })
+}
+
+/// `Columns` as (name, type) pairs; v1 columns may carry only `DataType`.
+pub fn columns(fields: &Map<String, Value>) -> Option<Vec<(String, String)>> {
+    fields
+        .get("Columns")?
+        .as_array()?
+        .iter()
+        .map(|c| {
+            let name = c.get("ColumnName")?.as_str()?;
+            let ty = c
+                .get("ColumnType")
+                .or_else(|| c.get("DataType"))?
+                .as_str()?;
+            Some((name.to_string(), ty.to_string()))
+        })
+        .collect()
+}
+
+/// Reads a whole response held in memory: each primary result's batches, by ordinal.
+pub fn read_all(
+    body: &[u8],
+    batch_size: usize,
+) -> Result<Vec<(String, Vec<RecordBatch>)>, ResponseError> {
+    let mut reader = ResponseReader::new(batch_size);
+    reader.push(body)?;
+    reader.finish()?;
+    let mut tables: Vec<(String, Vec<RecordBatch>)> = Vec::new();
+    while let Some(b) = reader.pop() {
+        while tables.len() <= b.ordinal {
+            tables.push((String::new(), Vec::new()));
+        }
+        tables[b.ordinal].0 = b.name;
+        tables[b.ordinal].1.push(b.batch);
+    }
+    Ok(tables)
+}
