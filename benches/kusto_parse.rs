@@ -4,7 +4,8 @@
 //! `benches/kusto_parse_vs_sdk.py`, which runs azure-kusto-data on the same body.
 //!
 //! ```text
-//! cargo run --release --example kusto_parse -- BODY.json [RUNS]
+//! cargo build --release --features bench-bins --bin kusto-parse
+//! target/release/kusto-parse BODY.json [RUNS]
 //! ```
 
 use std::time::Instant;
