@@ -2,9 +2,8 @@
 //! (`tests/it/flight/pyarrow_server.py`): DoPut from a copy, a server failing mid-stream,
 //! Basic authentication, a 3-endpoint Flight SQL read, and TLS.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 
 use arrow::array::{Array, AsArray, Int64Array, RecordBatch};
 use arrow::datatypes::{DataType, Float64Type};
@@ -16,7 +15,7 @@ use quiver::connectors::synthetic::{Profile, SyntheticConfig, SyntheticSource};
 use quiver::connectors::{PartitionDescriptor, PartitionProgress, ScanRequest, Source};
 use serde_json::{Value, json};
 
-use crate::support::{factory_folder, quiver, read_folder_sorted, unique_dir};
+use crate::support::{factory_folder, quiver, read_folder_sorted, spawn_with_port, unique_dir};
 
 /// The Python with pyarrow: `$QUIVER_FLIGHT_PYTHON`, else `.tools/venv-flight/bin/python`,
 /// which `scripts/test.sh` creates. Missing is a failure, not a skip.
@@ -48,21 +47,9 @@ struct PyServer {
 
 impl PyServer {
     fn start(args: &[&str]) -> PyServer {
-        let mut child = Command::new(flight_python())
-            .arg(script())
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the pyarrow Flight server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("read the server's port");
-        let port = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("the server printed {line:?} instead of its port"));
+        let mut cmd = Command::new(flight_python());
+        cmd.arg(script()).args(args);
+        let (child, port) = spawn_with_port(cmd, "the pyarrow Flight server");
         PyServer {
             child,
             port,

@@ -252,3 +252,23 @@ pub fn factory_folder(
 pub fn quiver() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_quiver"))
 }
+
+/// Starts `cmd` (a test server that prints its port as its first stdout line) and reads the
+/// port; `what` names the server in failures.
+pub fn spawn_with_port(mut cmd: std::process::Command, what: &str) -> (std::process::Child, u16) {
+    use std::io::BufRead;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {what}: {e}"));
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap_or_else(|e| panic!("read the port of {what}: {e}"));
+    let port = line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{what} printed {line:?} instead of its port"));
+    (child, port)
+}

@@ -123,3 +123,38 @@ fn spark_table_walks_and_matches_the_docs() {
         }
     }
 }
+
+#[test]
+fn kusto_table_walks_and_matches_quivers_documented_table() {
+    use quiver::connectors::kusto::types::{KustoType, TYPE_TABLE, field};
+    assert_eq!(walk(TYPE_TABLE), TYPE_TABLE.len() * 2);
+    // One row per Kusto scalar type, each name (and alias) resolving to it.
+    assert_eq!(TYPE_TABLE.len(), 10);
+    for (name, interim, loss) in [
+        ("bool", "Boolean", None),
+        ("int", "Int32", None),
+        ("long", "Int64", None),
+        ("real", "Double", None),
+        ("decimal", "Decimal", None),
+        ("string", "String", None),
+        ("datetime", "DateTime", Some("sub-microsecond")),
+        ("timespan", "TimeSpan", Some("sub-microsecond")),
+        ("guid", "Guid", None),
+        ("dynamic", "String", Some("complex-as-json-text")),
+    ] {
+        let row = find_row(TYPE_TABLE, name).unwrap();
+        let Mapping::To(kind, row_loss) = row.mapping(ConnectorVersion::V2) else {
+            panic!("{name} is unsupported")
+        };
+        assert_eq!(kind.name(), interim, "{name}");
+        assert_eq!(row_loss.map(|l: Loss| l.code()), loss, "{name}");
+        assert_eq!(row.v1, row.v2, "{name}: Kusto has one mapping");
+        assert_eq!(KustoType::parse(name).name(), Some(name));
+        let f = field("c", name);
+        assert_eq!(
+            f.metadata()["quiver.interim_type"].split('(').next(),
+            Some(interim)
+        );
+    }
+    assert_eq!(KustoType::parse("vector16"), KustoType::Unknown);
+}

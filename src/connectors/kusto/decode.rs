@@ -1,11 +1,13 @@
-//! Column decoders: one Arrow builder per column, filled straight from a row's JSON text by a
-//! serde seed (no generic value type per cell; only a `dynamic` cell, which holds JSON, is read
-//! as a JSON value and written back as compact text), and a table's decoder that turns them
-//! into [`RecordBatch`]es.
+//! Column decoders: one Arrow builder per column, each filled from its cells' JSON text.
 //!
-//! The encodings each column accepts are in [`super::types`]; a cell that does not fit fails
-//! the row with the column's name and type.
+//! A row (`[cell, cell, …]`) is split into cells by one scan that tracks only strings and
+//! brackets; each column then reads its own cell's bytes (an integer's digits, a string's
+//! contents, a datetime's text) straight into its builder. No JSON value is built per cell:
+//! only an escaped string is unescaped by serde_json, and only a nested value that is not
+//! already compact is re-written. The encodings each column accepts are in [`super::types`];
+//! a cell that does not fit fails the row, naming the table, row, column and type.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -16,24 +18,81 @@ use arrow::array::{
 };
 use arrow::datatypes::{Schema, SchemaRef};
 use arrow::error::ArrowError;
-use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::types::{self, DECIMAL_PRECISION, DECIMAL_SCALE, KustoType};
 use super::values;
 
+/// What is wrong with a row's shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowProblem {
+    /// Not a JSON array (nor an error object).
+    NotAnArray,
+    /// Fewer cells than columns.
+    TooFew {
+        /// Cells found.
+        cells: usize,
+        /// Columns the table has.
+        columns: usize,
+    },
+    /// More cells than columns.
+    TooMany {
+        /// Columns the table has.
+        columns: usize,
+    },
+    /// Bytes that are not JSON, at this offset in the row.
+    Malformed {
+        /// Offset in the row's text.
+        offset: usize,
+    },
+}
+
+impl fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RowProblem::NotAnArray => f.write_str("the row is not a JSON array"),
+            RowProblem::TooFew { cells, columns } => write!(
+                f,
+                "the row has {cells} values, but the table has {columns} columns"
+            ),
+            RowProblem::TooMany { columns } => {
+                write!(
+                    f,
+                    "the row has more values than the table's {columns} columns"
+                )
+            }
+            RowProblem::Malformed { offset } => {
+                write!(f, "the row is not valid JSON at byte {offset}")
+            }
+        }
+    }
+}
+
 /// Why a row could not be decoded.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
-    /// A row, or one of its cells, does not fit the table's columns.
-    #[error("table '{table}', row {row}: {source}")]
+    /// The row's shape does not fit the table.
+    #[error("table '{table}', row {row}: {problem}")]
     Row {
         /// The table's name.
         table: String,
         /// The row's number in the table, from 1.
         row: u64,
-        /// What serde found (names the column).
-        source: serde_json::Error,
+        /// What is wrong.
+        problem: RowProblem,
+    },
+    /// A cell does not fit its column.
+    #[error("table '{table}', row {row}: column '{column}' ({type_name}) cannot hold {found}")]
+    Cell {
+        /// The table's name.
+        table: String,
+        /// The row's number in the table, from 1.
+        row: u64,
+        /// The column.
+        column: String,
+        /// Its Kusto type, as the server spelled it.
+        type_name: String,
+        /// What the cell held, and why it does not fit.
+        found: String,
     },
     /// Assembling the batch failed.
     #[error("table '{table}': {source}")]
@@ -114,6 +173,219 @@ impl Builder {
             Builder::Guid(b) => Arc::new(b.finish()),
         }
     }
+
+    /// Appends one cell's JSON text (trimmed, not `null`); `Err` says what did not fit.
+    fn append(&mut self, cell: &[u8]) -> Result<(), Cow<'static, str>> {
+        let wrong = || -> Cow<'static, str> { Cow::Owned(describe(cell)) };
+        match self {
+            Builder::Bool(b) => match cell {
+                b"true" | b"1" => b.append_value(true),
+                b"false" | b"0" => b.append_value(false),
+                _ => return Err(wrong()),
+            },
+            Builder::Int(b) => match integer(cell).and_then(|v| i32::try_from(v).ok()) {
+                Some(v) => b.append_value(v),
+                None => return Err(wrong()),
+            },
+            Builder::Long(b) => match integer(cell) {
+                Some(v) => b.append_value(v),
+                None => return Err(wrong()),
+            },
+            Builder::Real(b) => {
+                let v = match cell {
+                    b"\"NaN\"" => f64::NAN,
+                    b"\"Infinity\"" | b"\"+Infinity\"" => f64::INFINITY,
+                    b"\"-Infinity\"" => f64::NEG_INFINITY,
+                    _ => number(cell).ok_or_else(wrong)?,
+                };
+                b.append_value(v);
+            }
+            Builder::Decimal(b) => {
+                let text = if cell.first() == Some(&b'"') {
+                    string(cell).ok_or_else(wrong)?
+                } else {
+                    Cow::Borrowed(std::str::from_utf8(cell).map_err(|_| wrong())?)
+                };
+                match values::decimal_unscaled(&text, DECIMAL_PRECISION, DECIMAL_SCALE) {
+                    Ok(v) => b.append_value(v),
+                    Err(problem) => {
+                        let why = match problem {
+                            values::DecimalProblem::Syntax => "it is not a decimal number",
+                            values::DecimalProblem::TooLarge => {
+                                "it has more than 20 integer digits"
+                            }
+                            values::DecimalProblem::TooPrecise => {
+                                "it has non-zero digits beyond the 18th decimal place"
+                            }
+                        };
+                        return Err(Cow::Owned(format!(
+                            "{text:?} as Decimal128({DECIMAL_PRECISION}, {DECIMAL_SCALE}): {why}; nothing was rounded"
+                        )));
+                    }
+                }
+            }
+            Builder::Str(b) | Builder::Json(b) => match cell.first() {
+                Some(b'"') => b.append_value(string(cell).ok_or_else(wrong)?),
+                // A number, a boolean, or (v1 status tables, `dynamic`) an array or object:
+                // its compact JSON text.
+                _ => b.append_value(compact(cell).ok_or_else(wrong)?),
+            },
+            Builder::DateTime(b) => {
+                let text = string(cell).ok_or_else(wrong)?;
+                b.append_value(values::datetime_micros(&text).ok_or_else(wrong)?);
+            }
+            Builder::TimeSpan(b) => {
+                let micros = match cell.first() {
+                    // A timespan as a number is ticks (100 ns).
+                    Some(b'-' | b'0'..=b'9') => integer(cell).map(|t| t / 10),
+                    _ => string(cell).and_then(|t| values::timespan_micros(&t)),
+                };
+                b.append_value(micros.ok_or_else(wrong)?);
+            }
+            Builder::Guid(b) => {
+                let text = string(cell).ok_or_else(wrong)?;
+                let g = values::guid_bytes(&text).ok_or_else(wrong)?;
+                b.append_value(g).map_err(|_| wrong())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How a refused cell is shown: its kind and (the start of) its text.
+fn describe(cell: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&cell[..cell.len().min(80)]);
+    match cell.first() {
+        Some(b'"') => format!("the text {text}"),
+        Some(b'[') => format!("an array {text}"),
+        Some(b'{') => format!("an object {text}"),
+        _ => format!("the value {text}"),
+    }
+}
+
+/// A JSON integer's value (no fraction, no exponent).
+fn integer(cell: &[u8]) -> Option<i64> {
+    let (negative, digits) = match cell.split_first()? {
+        (b'-', rest) => (true, rest),
+        _ => (false, cell),
+    };
+    if digits.is_empty() || digits.len() > 19 {
+        return std::str::from_utf8(cell).ok()?.parse().ok();
+    }
+    let mut v: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((d - b'0') as i64)?;
+    }
+    Some(if negative { -v } else { v })
+}
+
+/// A JSON number's value.
+fn number(cell: &[u8]) -> Option<f64> {
+    if let Some(i) = integer(cell).filter(|i| i.unsigned_abs() < (1 << 53)) {
+        return Some(i as f64);
+    }
+    match cell.first()? {
+        b'-' | b'0'..=b'9' => std::str::from_utf8(cell).ok()?.parse().ok(),
+        _ => None,
+    }
+}
+
+/// A JSON string's contents, unescaped (borrowed when it has no escapes).
+fn string(cell: &[u8]) -> Option<Cow<'_, str>> {
+    let inner = cell.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    if memchr::memchr(b'\\', inner).is_none() {
+        return std::str::from_utf8(inner).ok().map(Cow::Borrowed);
+    }
+    serde_json::from_slice::<String>(cell).ok().map(Cow::Owned)
+}
+
+/// A non-string JSON value's compact text: the cell itself when it has no whitespace outside
+/// strings, else re-written.
+fn compact(cell: &[u8]) -> Option<Cow<'_, str>> {
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut spaced = false;
+    for &c in cell {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else if c == b'"' {
+            in_string = true;
+        } else if c.is_ascii_whitespace() {
+            spaced = true;
+            break;
+        }
+    }
+    if !spaced {
+        // Validated, so garbage never reaches a column.
+        serde_json::from_slice::<serde::de::IgnoredAny>(cell).ok()?;
+        return std::str::from_utf8(cell).ok().map(Cow::Borrowed);
+    }
+    let value: serde_json::Value = serde_json::from_slice(cell).ok()?;
+    Some(Cow::Owned(value.to_string()))
+}
+
+/// The end (exclusive) of the JSON value starting at `row[start]`, or `None` if it does not
+/// end inside the row.
+fn cell_end(row: &[u8], start: usize) -> Option<usize> {
+    match row.get(start)? {
+        b'"' => {
+            let mut i = start + 1;
+            loop {
+                let k = memchr::memchr2(b'"', b'\\', &row[i..])?;
+                if row[i + k] == b'\\' {
+                    i += k + 2;
+                    if i >= row.len() {
+                        return None;
+                    }
+                } else {
+                    return Some(i + k + 1);
+                }
+            }
+        }
+        b'{' | b'[' => {
+            let mut depth = 0u32;
+            let mut i = start;
+            while i < row.len() {
+                match row[i] {
+                    b'"' => {
+                        i = cell_end(row, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            None
+        }
+        _ => {
+            let n = row[start..]
+                .iter()
+                .position(|&c| matches!(c, b',' | b']' | b'}') || c.is_ascii_whitespace())?;
+            Some(start + n)
+        }
+    }
+}
+
+fn skip_ws(row: &[u8], mut i: usize) -> usize {
+    while row.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    i
 }
 
 /// One column: its name, its Kusto type as the server spelled it, and its builder.
@@ -188,24 +460,75 @@ impl TableDecoder {
         self.rows == 0
     }
 
-    /// Decodes one row's JSON text into the builders.
-    pub fn push_row(&mut self, row: &[u8]) -> Result<RowOutcome, DecodeError> {
-        self.rows_total += 1;
-        let mut de = serde_json::Deserializer::from_slice(row);
-        let outcome = RowSeed {
-            columns: &mut self.columns,
-        }
-        .deserialize(&mut de)
-        .and_then(|o| de.end().map(|()| o))
-        .map_err(|source| DecodeError::Row {
+    fn row_error(&self, problem: RowProblem) -> DecodeError {
+        DecodeError::Row {
             table: self.table.clone(),
             row: self.rows_total,
-            source,
-        })?;
-        if matches!(outcome, RowOutcome::Cells) {
-            self.rows += 1;
+            problem,
         }
-        Ok(outcome)
+    }
+
+    /// Decodes one row's JSON text into the builders. A row that fails leaves the decoder
+    /// unusable: the read it belongs to has failed.
+    pub fn push_row(&mut self, row: &[u8]) -> Result<RowOutcome, DecodeError> {
+        self.rows_total += 1;
+        let mut i = skip_ws(row, 0);
+        match row.get(i) {
+            Some(b'[') => i += 1,
+            Some(b'{') => {
+                return serde_json::from_slice(row)
+                    .map(RowOutcome::Error)
+                    .map_err(|_| self.row_error(RowProblem::Malformed { offset: i }));
+            }
+            _ => return Err(self.row_error(RowProblem::NotAnArray)),
+        }
+        let n = self.columns.len();
+        for c in 0..n {
+            i = skip_ws(row, i);
+            if c > 0 {
+                if row.get(i) != Some(&b',') {
+                    let problem = match row.get(i) {
+                        Some(b']') => RowProblem::TooFew {
+                            cells: c,
+                            columns: n,
+                        },
+                        _ => RowProblem::Malformed { offset: i },
+                    };
+                    return Err(self.row_error(problem));
+                }
+                i = skip_ws(row, i + 1);
+            } else if row.get(i) == Some(&b']') {
+                return Err(self.row_error(RowProblem::TooFew {
+                    cells: 0,
+                    columns: n,
+                }));
+            }
+            let Some(end) = cell_end(row, i).filter(|e| *e > i) else {
+                return Err(self.row_error(RowProblem::Malformed { offset: i }));
+            };
+            let cell = &row[i..end];
+            let column = &mut self.columns[c];
+            if cell == b"null" {
+                column.builder.append_null();
+            } else if let Err(found) = column.builder.append(cell) {
+                return Err(DecodeError::Cell {
+                    table: self.table.clone(),
+                    row: self.rows_total,
+                    column: column.name.clone(),
+                    type_name: column.type_name.clone(),
+                    found: found.into_owned(),
+                });
+            }
+            i = end;
+        }
+        i = skip_ws(row, i);
+        match row.get(i) {
+            Some(b']') if skip_ws(row, i + 1) == row.len() => {}
+            Some(b',') => return Err(self.row_error(RowProblem::TooMany { columns: n })),
+            _ => return Err(self.row_error(RowProblem::Malformed { offset: i })),
+        }
+        self.rows += 1;
+        Ok(RowOutcome::Cells)
     }
 
     /// The rows held, as a batch; the decoder starts empty again.
@@ -232,228 +555,6 @@ impl TableDecoder {
         }
         self.rows = 0;
         self.rows_total = 0;
-    }
-}
-
-struct RowSeed<'a> {
-    columns: &'a mut [Column],
-}
-
-impl<'de> DeserializeSeed<'de> for RowSeed<'_> {
-    type Value = RowOutcome;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<RowOutcome, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RowSeed<'_> {
-    type Value = RowOutcome;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a row: an array of {} values", self.columns.len())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RowOutcome, A::Error> {
-        let n = self.columns.len();
-        for (i, column) in self.columns.iter_mut().enumerate() {
-            if seq.next_element_seed(CellSeed(column))?.is_none() {
-                return Err(de::Error::custom(format!(
-                    "the row has {i} values, but the table has {n} columns"
-                )));
-            }
-        }
-        if seq.next_element::<IgnoredAny>()?.is_some() {
-            return Err(de::Error::custom(format!(
-                "the row has more values than the table's {n} columns"
-            )));
-        }
-        Ok(RowOutcome::Cells)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RowOutcome, A::Error> {
-        let value = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        Ok(RowOutcome::Error(value))
-    }
-}
-
-/// Fills one column's builder from one cell.
-struct CellSeed<'a>(&'a mut Column);
-
-impl<'de> DeserializeSeed<'de> for CellSeed<'_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        if let Builder::Json(b) = &mut self.0.builder {
-            match serde_json::Value::deserialize(d)? {
-                serde_json::Value::Null => b.append_null(),
-                serde_json::Value::String(s) => b.append_value(s),
-                other => b.append_value(other.to_string()),
-            }
-            return Ok(());
-        }
-        d.deserialize_any(self)
-    }
-}
-
-impl CellSeed<'_> {
-    fn wrong<E: de::Error>(&self, found: fmt::Arguments<'_>) -> E {
-        E::custom(format!(
-            "column '{}' ({}) cannot hold {found}",
-            self.0.name, self.0.type_name
-        ))
-    }
-}
-
-impl<'de> Visitor<'de> for CellSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "a {} value for column '{}'",
-            self.0.type_name, self.0.name
-        )
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        self.0.builder.append_null();
-        Ok(())
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
-        match &mut self.0.builder {
-            Builder::Bool(b) => b.append_value(v),
-            _ => return Err(self.wrong(format_args!("the boolean {v}"))),
-        }
-        Ok(())
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
-        match &mut self.0.builder {
-            Builder::Long(b) => b.append_value(v),
-            Builder::Int(b) => match i32::try_from(v) {
-                Ok(v) => b.append_value(v),
-                Err(_) => return Err(self.wrong(format_args!("{v}, outside the int range"))),
-            },
-            Builder::Real(b) => b.append_value(v as f64),
-            Builder::Bool(b) if v == 0 || v == 1 => b.append_value(v == 1),
-            // A timespan as a number is ticks (100 ns).
-            Builder::TimeSpan(b) => b.append_value(v / 10),
-            Builder::Decimal(_) => return self.decimal(&v.to_string()),
-            _ => return Err(self.wrong(format_args!("the number {v}"))),
-        }
-        Ok(())
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
-        match i64::try_from(v) {
-            Ok(v) => self.visit_i64(v),
-            Err(_) => match &self.0.builder {
-                Builder::Real(_) => self.visit_f64(v as f64),
-                Builder::Decimal(_) => self.decimal(&v.to_string()),
-                _ => Err(self.wrong(format_args!("{v}, outside the long range"))),
-            },
-        }
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
-        match &mut self.0.builder {
-            Builder::Real(b) => b.append_value(v),
-            Builder::Decimal(_) => return self.decimal(&v.to_string()),
-            _ => return Err(self.wrong(format_args!("the number {v}"))),
-        }
-        Ok(())
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        let column = &mut *self.0;
-        let ok = match &mut column.builder {
-            Builder::Str(b) => {
-                b.append_value(v);
-                true
-            }
-            Builder::Real(b) => match v {
-                "NaN" => {
-                    b.append_value(f64::NAN);
-                    true
-                }
-                "Infinity" | "+Infinity" => {
-                    b.append_value(f64::INFINITY);
-                    true
-                }
-                "-Infinity" => {
-                    b.append_value(f64::NEG_INFINITY);
-                    true
-                }
-                _ => false,
-            },
-            Builder::DateTime(b) => values::datetime_micros(v)
-                .map(|t| b.append_value(t))
-                .is_some(),
-            Builder::TimeSpan(b) => values::timespan_micros(v)
-                .map(|t| b.append_value(t))
-                .is_some(),
-            Builder::Guid(b) => match values::guid_bytes(v) {
-                Some(g) => b.append_value(g).is_ok(),
-                None => false,
-            },
-            Builder::Decimal(_) => return self.decimal(v),
-            _ => false,
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(self.wrong(format_args!("the text {v:?}")))
-        }
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        let value = serde_json::Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
-        self.text_of(value, "an array")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        let value = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        self.text_of(value, "an object")
-    }
-}
-
-impl CellSeed<'_> {
-    /// A JSON array or object in a `string` column (v1 status tables send them) is kept as
-    /// its compact JSON text; other columns refuse it.
-    fn text_of<E: de::Error>(self, value: serde_json::Value, what: &str) -> Result<(), E> {
-        match &mut self.0.builder {
-            Builder::Str(b) => {
-                b.append_value(value.to_string());
-                Ok(())
-            }
-            _ => Err(self.wrong(format_args!("{what}"))),
-        }
-    }
-
-    fn decimal<E: de::Error>(self, text: &str) -> Result<(), E> {
-        let Builder::Decimal(b) = &mut self.0.builder else {
-            unreachable!("decimal() is called for decimal columns only")
-        };
-        match values::decimal_unscaled(text, DECIMAL_PRECISION, DECIMAL_SCALE) {
-            Ok(v) => {
-                b.append_value(v);
-                Ok(())
-            }
-            Err(problem) => {
-                let why = match problem {
-                    values::DecimalProblem::Syntax => "it is not a decimal number",
-                    values::DecimalProblem::TooLarge => "it has more than 20 integer digits",
-                    values::DecimalProblem::TooPrecise => {
-                        "it has non-zero digits beyond the 18th decimal place"
-                    }
-                };
-                Err(self.wrong(format_args!(
-                    "{text:?} as Decimal128({DECIMAL_PRECISION}, {DECIMAL_SCALE}): {why}; nothing was rounded"
-                )))
-            }
-        }
     }
 }
 
@@ -553,6 +654,35 @@ mod tests {
             err.contains("'d' (decimal)") && err.contains("18th"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn any_bytes_give_an_error_never_a_panic() {
+        let row = br#"[1, "a\"b", {"k": [1, "]"]}, "2020-01-01T00:00:00Z", "00:00:01", true, "NaN", "1.5", "123e27de-1e4e-49d9-b579-fe0b331d3642"]"#;
+        let spec = cols(&[
+            ("l", "long"),
+            ("s", "string"),
+            ("o", "dynamic"),
+            ("t", "datetime"),
+            ("span", "timespan"),
+            ("b", "bool"),
+            ("r", "real"),
+            ("d", "decimal"),
+            ("g", "guid"),
+        ]);
+        let mut d = TableDecoder::new("T", &spec, 4);
+        assert!(matches!(d.push_row(row).unwrap(), RowOutcome::Cells));
+        // Every prefix, and every single-byte change to a few troublesome bytes.
+        for cut in 0..row.len() {
+            let _ = TableDecoder::new("T", &spec, 4).push_row(&row[..cut]);
+        }
+        for at in 0..row.len() {
+            for b in [b'"', b'\\', b'[', b']', b'{', b'}', b',', b' ', 0xff] {
+                let mut bad = row.to_vec();
+                bad[at] = b;
+                let _ = TableDecoder::new("T", &spec, 4).push_row(&bad);
+            }
+        }
     }
 
     #[test]

@@ -6,9 +6,8 @@
 mod fixtures;
 mod source;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{
@@ -51,23 +50,12 @@ impl FakeKusto {
         std::fs::create_dir_all(dir).unwrap();
         let file = dir.join("data.json");
         std::fs::write(&file, data.to_string()).unwrap();
-        let mut child = Command::new(kusto_python())
-            .arg(script("fake_kusto.py"))
+        let mut cmd = Command::new(kusto_python());
+        cmd.arg(script("fake_kusto.py"))
             .arg("--data")
             .arg(&file)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the fake Kusto server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("read the server's port");
-        let port = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("the server printed {line:?} instead of its port"));
+            .args(args);
+        let (child, port) = crate::support::spawn_with_port(cmd, "the fake Kusto server");
         FakeKusto { child, port }
     }
 
