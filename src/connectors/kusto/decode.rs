@@ -231,8 +231,11 @@ impl Builder {
                 _ => b.append_value(compact(cell).ok_or_else(wrong)?),
             },
             Builder::DateTime(b) => {
-                let text = string(cell).ok_or_else(wrong)?;
-                b.append_value(values::datetime_micros(&text).ok_or_else(wrong)?);
+                let micros = match plain_string(cell) {
+                    Some(raw) => values::datetime_micros_of(raw),
+                    None => string(cell).and_then(|t| values::datetime_micros(&t)),
+                };
+                b.append_value(micros.ok_or_else(wrong)?);
             }
             Builder::TimeSpan(b) => {
                 let micros = match cell.first() {
@@ -243,9 +246,11 @@ impl Builder {
                 b.append_value(micros.ok_or_else(wrong)?);
             }
             Builder::Guid(b) => {
-                let text = string(cell).ok_or_else(wrong)?;
-                let g = values::guid_bytes(&text).ok_or_else(wrong)?;
-                b.append_value(g).map_err(|_| wrong())?;
+                let g = match plain_string(cell) {
+                    Some(raw) => values::guid_from_bytes(raw),
+                    None => string(cell).and_then(|t| values::guid_bytes(&t)),
+                };
+                b.append_value(g.ok_or_else(wrong)?).map_err(|_| wrong())?;
             }
         }
         Ok(())
@@ -291,6 +296,13 @@ fn number(cell: &[u8]) -> Option<f64> {
         b'-' | b'0'..=b'9' => std::str::from_utf8(cell).ok()?.parse().ok(),
         _ => None,
     }
+}
+
+/// A JSON string's raw contents when it has no escapes (for ASCII formats, which need no
+/// UTF-8 check).
+fn plain_string(cell: &[u8]) -> Option<&[u8]> {
+    let inner = cell.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    memchr::memchr(b'\\', inner).is_none().then_some(inner)
 }
 
 /// A JSON string's contents, unescaped (borrowed when it has no escapes).

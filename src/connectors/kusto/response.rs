@@ -6,7 +6,7 @@
 //! progressive response (`IsProgressive`, which quiver never asks for) may replace a table's
 //! rows (`DataReplace`), so its primary tables are held until their `TableCompletion`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use arrow::array::RecordBatch;
 use serde_json::{Map, Value};
@@ -103,7 +103,7 @@ pub struct ResponseReader {
     frames: FrameReader,
     batch_size: usize,
     progressive: bool,
-    tables: HashMap<i64, Table>,
+    tables: Tables,
     primaries: usize,
     target: Target,
     out: VecDeque<PrimaryBatch>,
@@ -117,7 +117,7 @@ impl ResponseReader {
             frames: FrameReader::new(),
             batch_size: batch_size.max(1),
             progressive: false,
-            tables: HashMap::new(),
+            tables: Tables::default(),
             primaries: 0,
             target: Target::None,
             out: VecDeque::new(),
@@ -352,6 +352,26 @@ impl ResponseReader {
     }
 }
 
+/// The open tables by id: a handful, so a list (looked up once per row) beats hashing.
+#[derive(Debug, Default)]
+struct Tables(Vec<(i64, Table)>);
+
+impl Tables {
+    fn get_mut(&mut self, id: &i64) -> Option<&mut Table> {
+        self.0.iter_mut().find(|(k, _)| k == id).map(|(_, t)| t)
+    }
+
+    fn insert(&mut self, id: i64, table: Table) {
+        self.remove(&id);
+        self.0.push((id, table));
+    }
+
+    fn remove(&mut self, id: &i64) -> Option<Table> {
+        let i = self.0.iter().position(|(k, _)| k == id)?;
+        Some(self.0.remove(i).1)
+    }
+}
+
 enum Step {
     RowsStart(Map<String, Value>),
     Frame(Map<String, Value>),
@@ -359,11 +379,7 @@ enum Step {
 
 /// Sends one row where the current `Rows` array goes: a primary table's decoder, a pending
 /// list, or nowhere (metadata tables; an error object there still fails the read).
-fn route_row(
-    target: &mut Target,
-    tables: &mut HashMap<i64, Table>,
-    row: &[u8],
-) -> Result<(), ResponseError> {
+fn route_row(target: &mut Target, tables: &mut Tables, row: &[u8]) -> Result<(), ResponseError> {
     let decoder = match target {
         Target::Pending(rows) => {
             rows.push(row.to_vec());

@@ -48,7 +48,15 @@ pub fn datetime_micros(text: &str) -> Option<i64> {
 
 /// A Kusto datetime as 100 ns ticks since the Unix epoch.
 pub fn datetime_ticks(text: &str) -> Option<i64> {
-    let b = text.trim().as_bytes();
+    datetime_ticks_of(text.trim().as_bytes())
+}
+
+/// [`datetime_micros`] of raw text.
+pub fn datetime_micros_of(b: &[u8]) -> Option<i64> {
+    datetime_ticks_of(b).map(|t| t.div_euclid(TICKS_PER_MICRO))
+}
+
+fn datetime_ticks_of(b: &[u8]) -> Option<i64> {
     let b = b.strip_suffix(b"Z").unwrap_or(b);
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b' ') {
         return None;
@@ -164,34 +172,52 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// A GUID, `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (or 32 hex digits), as its 16 bytes in
-/// text order (RFC 4122 big-endian, as `arrow.uuid` stores it).
+/// A GUID, `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (or 32 hex digits, or either in braces),
+/// as its 16 bytes in text order (RFC 4122 big-endian, as `arrow.uuid` stores it).
 pub fn guid_bytes(text: &str) -> Option<[u8; 16]> {
-    let b = text.trim().as_bytes();
+    guid_from_bytes(text.trim().as_bytes())
+}
+
+/// [`guid_bytes`] of raw text.
+pub fn guid_from_bytes(b: &[u8]) -> Option<[u8; 16]> {
     let b = b
         .strip_prefix(b"{")
         .and_then(|r| r.strip_suffix(b"}"))
         .unwrap_or(b);
+    let hex = |c: u8| -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    };
     let mut out = [0u8; 16];
-    let mut n = 0;
-    let mut hi: Option<u8> = None;
-    for (i, &c) in b.iter().enumerate() {
-        if c == b'-' {
-            if b.len() != 36 || ![8, 13, 18, 23].contains(&i) {
+    match b.len() {
+        36 => {
+            if b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
                 return None;
             }
-            continue;
-        }
-        let v = (c as char).to_digit(16)? as u8;
-        match hi.take() {
-            None => hi = Some(v),
-            Some(h) => {
-                *out.get_mut(n)? = h << 4 | v;
+            let mut n = 0;
+            let mut i = 0;
+            while i < 36 {
+                if matches!(i, 8 | 13 | 18 | 23) {
+                    i += 1;
+                    continue;
+                }
+                out[n] = hex(b[i])? << 4 | hex(b[i + 1])?;
                 n += 1;
+                i += 2;
             }
         }
+        32 => {
+            for (n, pair) in b.chunks_exact(2).enumerate() {
+                out[n] = hex(pair[0])? << 4 | hex(pair[1])?;
+            }
+        }
+        _ => return None,
     }
-    (n == 16 && hi.is_none() && (b.len() == 36 || b.len() == 32)).then_some(out)
+    Some(out)
 }
 
 /// Why a decimal did not fit.
