@@ -136,7 +136,7 @@ pub enum KustoError {
         /// The URL.
         endpoint: String,
         /// What went wrong.
-        source: ResponseError,
+        source: Box<ResponseError>,
     },
     /// The result's columns differ from the schema planned from.
     #[error(
@@ -190,7 +190,7 @@ impl KustoError {
                 *status == 429 || (*status >= 500 && !permanent) || *status == 408
             }
             KustoError::Token(e) => e.is_transient(),
-            KustoError::Response { source, .. } => match source {
+            KustoError::Response { source, .. } => match source.as_ref() {
                 ResponseError::Frame(super::frames::FrameError::Truncated { .. })
                 | ResponseError::Incomplete => true,
                 ResponseError::Partial { errors, .. } => {

@@ -282,7 +282,7 @@ fn decode(
             let response = |source| {
                 source_error(KustoError::Response {
                     endpoint: s.endpoint.clone(),
-                    source,
+                    source: Box::new(source),
                 })
             };
             match s.body.next().await {
