@@ -335,7 +335,12 @@ fn managed_identity_endpoint() -> (String, Option<(&'static str, Secret)>, &'sta
 
 /// Whether `url` may be used: https, or http to loopback (or IMDS's link-local address).
 pub fn check_scheme(url: &str) -> Result<(), TokenError> {
-    if url.starts_with("https://") || url.starts_with(IMDS_HOST) || is_loopback_http(url) {
+    let imds = url::Url::parse(url).is_ok_and(|u| {
+        u.scheme() == "http"
+            && u.host() == Some(url::Host::Ipv4(std::net::Ipv4Addr::new(169, 254, 169, 254)))
+            && u.username().is_empty()
+    });
+    if url.starts_with("https://") || imds || is_loopback_http(url) {
         Ok(())
     } else {
         Err(TokenError::Insecure {
@@ -367,6 +372,8 @@ async fn answer(
     request: reqwest::RequestBuilder,
     url: &str,
 ) -> Result<(Secret, Duration), TokenError> {
+    // A token endpoint that accepts the connection and then stalls must not hang the read.
+    let request = request.timeout(Duration::from_secs(60));
     let network = |source| TokenError::Network {
         url: url.to_string(),
         source,
@@ -426,7 +433,11 @@ async fn answer(
         }
         (None, None) => return Err(malformed("neither expires_in nor expires_on")),
     };
-    Ok((Secret::new(token), Duration::from_secs(lifetime)))
+    // A lifetime beyond a day is the endpoint's mistake; a day bounds the cache.
+    Ok((
+        Secret::new(token),
+        Duration::from_secs(lifetime.min(86_400)),
+    ))
 }
 
 #[cfg(test)]
@@ -454,6 +465,8 @@ mod tests {
         assert!(check_scheme("http://169.254.169.254/metadata/identity/oauth2/token").is_ok());
         assert!(check_scheme("http://login.example.com/t").is_err());
         assert!(check_scheme("http://10.0.0.1/t").is_err());
+        assert!(check_scheme("http://169.254.169.254.evil.example/t").is_err());
+        assert!(check_scheme("http://169.254.169.254@evil.example/t").is_err());
     }
 
     #[test]

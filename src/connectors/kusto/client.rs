@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
-use super::auth::Credential;
+use super::auth::{self, Credential};
 use super::errors::{KustoError, OneApiError, Role};
 
 /// Retries of one request after a transient failure, and the first wait (doubled each time).
@@ -57,8 +57,17 @@ pub type Body = std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, KustoError>> +
 impl KustoClient {
     /// A client for `config`; nothing is sent yet.
     pub fn new(config: ClusterConfig) -> Result<KustoClient, KustoError> {
+        if auth::check_scheme(&config.endpoint).is_err() {
+            return Err(KustoError::Request {
+                endpoint: config.endpoint.clone(),
+                detail: "the endpoint must be https:// (plain http:// only to a loopback address)"
+                    .to_string(),
+            });
+        }
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(30))
+            // Never follow a redirect: a token request would resend the client secret to it.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("quiver/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|source| KustoError::Network {
@@ -89,7 +98,13 @@ impl KustoClient {
                     what: "reading the cluster's auth metadata",
                     source,
                 };
-                let response = self.http.get(&url).send().await.map_err(network)?;
+                let response = self
+                    .http
+                    .get(&url)
+                    .timeout(Duration::from_secs(60))
+                    .send()
+                    .await
+                    .map_err(network)?;
                 let status = response.status().as_u16();
                 if status == 404 {
                     return Ok(DEFAULT_RESOURCE.to_string());
@@ -99,12 +114,12 @@ impl KustoClient {
                     return Err(http_error(&url, status, &body));
                 }
                 let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                Ok(v.pointer("/AzureAD/KustoServiceResourceId")
+                let named = v
+                    .pointer("/AzureAD/KustoServiceResourceId")
                     .and_then(Value::as_str)
-                    .filter(|s| !s.is_empty())
                     .unwrap_or(DEFAULT_RESOURCE)
-                    .trim_end_matches('/')
-                    .to_string())
+                    .trim_end_matches('/');
+                Ok(trusted_resource(&self.config.endpoint, named))
             })
             .await
             .cloned()
@@ -246,6 +261,40 @@ impl KustoClient {
     }
 }
 
+/// The Kusto domains whose resource ids a cluster may name for its tokens.
+const KUSTO_DOMAINS: &[&str] = &[
+    ".kusto.windows.net",
+    ".kustomfa.windows.net",
+    ".kusto.chinacloudapi.cn",
+    ".kusto.usgovcloudapi.net",
+    ".kusto.azuresynapse.net",
+    ".kusto.fabric.microsoft.com",
+];
+
+/// The resource tokens are asked for: the one the cluster names when it is the cluster itself
+/// or a Kusto domain (or the cluster is on loopback, as in tests); otherwise the cluster's own
+/// URL, so an endpoint can never obtain a token for another service (Key Vault, ARM).
+fn trusted_resource(endpoint: &str, named: &str) -> String {
+    let host = |u: &str| {
+        url::Url::parse(u)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+    };
+    let trusted = match (host(endpoint), host(named)) {
+        (Some(e), Some(n)) => {
+            n == e
+                || auth::is_loopback_http(endpoint)
+                || KUSTO_DOMAINS.iter().any(|d| n.ends_with(d))
+        }
+        _ => false,
+    };
+    if trusted && named.starts_with("https://") {
+        named.to_string()
+    } else {
+        endpoint.to_string()
+    }
+}
+
 /// An HTTP error from its body: OneApi JSON, or plain text.
 fn http_error(url: &str, status: u16, body: &[u8]) -> KustoError {
     let errors = match serde_json::from_slice::<Value>(body) {
@@ -287,6 +336,23 @@ pub fn timespan_text(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cluster_cannot_ask_for_another_services_token() {
+        let e = "https://help.kusto.windows.net";
+        assert_eq!(
+            trusted_resource(e, "https://kusto.kusto.windows.net"),
+            "https://kusto.kusto.windows.net"
+        );
+        assert_eq!(trusted_resource(e, e), e);
+        assert_eq!(trusted_resource(e, "https://vault.azure.net"), e);
+        assert_eq!(trusted_resource(e, "https://management.azure.com"), e);
+        assert_eq!(trusted_resource(e, "http://kusto.kusto.windows.net"), e);
+        assert_eq!(
+            trusted_resource("http://127.0.0.1:1", "https://kusto.test.local"),
+            "https://kusto.test.local"
+        );
+    }
 
     #[test]
     fn timespans_are_written_as_kusto_reads_them() {

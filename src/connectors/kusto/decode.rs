@@ -277,14 +277,15 @@ fn integer(cell: &[u8]) -> Option<i64> {
     if digits.is_empty() || digits.len() > 19 {
         return std::str::from_utf8(cell).ok()?.parse().ok();
     }
+    // Accumulated on the negative side, which reaches i64::MIN.
     let mut v: i64 = 0;
     for &d in digits {
         if !d.is_ascii_digit() {
             return None;
         }
-        v = v.checked_mul(10)?.checked_add((d - b'0') as i64)?;
+        v = v.checked_mul(10)?.checked_sub((d - b'0') as i64)?;
     }
-    Some(if negative { -v } else { v })
+    if negative { Some(v) } else { v.checked_neg() }
 }
 
 /// A JSON number's value.

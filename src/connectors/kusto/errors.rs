@@ -184,7 +184,7 @@ impl KustoError {
     /// ones, a body cut short, and service errors marked `@permanent: false`.
     pub fn is_transient(&self) -> bool {
         match self {
-            KustoError::Network { .. } => true,
+            KustoError::Network { source, .. } => !source.is_builder(),
             KustoError::Http { status, errors, .. } => {
                 let permanent = errors.iter().any(|e| e.permanent == Some(true));
                 *status == 429 || (*status >= 500 && !permanent) || *status == 408

@@ -378,6 +378,7 @@ impl FrameReader {
                             self.state = State::InFrame;
                             return Ok(Some(Event::RowsEnd));
                         }
+                        b'}' | b':' => return Err(self.unexpected("a row or ']'", b)),
                         _ => {
                             let Some(end) = self.value_end()? else {
                                 return Ok(None);
@@ -500,6 +501,8 @@ mod tests {
             b"[{]",
             b"[{\"a\":1}}",
             b"[\xff]",
+            b"[{\"Rows\":[}",
+            b"[{\"FrameType\":\"DataTable\",\"TableId\":0,\"Rows\":[[1]}",
         ] {
             assert!(
                 events(body, 2).is_err(),

@@ -52,9 +52,17 @@ pub enum ResponseError {
     /// The service cancelled the query.
     #[error("the service cancelled the query (DataSetCompletion.Cancelled)")]
     Cancelled,
-    /// The array ended without a DataSetCompletion frame.
-    #[error("the response ended without its DataSetCompletion frame")]
+    /// The array ended without a DataSetCompletion frame, or with a primary table whose
+    /// TableCompletion never came.
+    #[error("the response ended without its DataSetCompletion frame or a table's TableCompletion")]
     Incomplete,
+    /// A `DataReplace` fragment in a response that is not progressive, whose earlier rows may
+    /// already have been sent on.
+    #[error("table {table_id} has a DataReplace fragment, but the response is not progressive")]
+    ReplaceWhileStreaming {
+        /// The table.
+        table_id: i64,
+    },
 }
 
 impl ResponseError {
@@ -206,6 +214,9 @@ impl ResponseReader {
                     .get_mut(&id)
                     .ok_or(ResponseError::UnknownTable { table_id: id })?;
                 if fields.get("TableFragmentType").and_then(Value::as_str) == Some("DataReplace") {
+                    if !self.progressive {
+                        return Err(ResponseError::ReplaceWhileStreaming { table_id: id });
+                    }
                     if let Some((_, decoder)) = &mut table.primary {
                         decoder.clear();
                     }
@@ -279,6 +290,9 @@ impl ResponseReader {
                 }
                 if fields.get("Cancelled").and_then(Value::as_bool) == Some(true) {
                     return Err(ResponseError::Cancelled);
+                }
+                if self.tables.0.iter().any(|(_, t)| t.primary.is_some()) {
+                    return Err(ResponseError::Incomplete);
                 }
                 self.completed = true;
             }
@@ -456,4 +470,41 @@ pub fn read_all(
         tables[b.ordinal].1.push(b.batch);
     }
     Ok(tables)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = r#"[{"FrameType":"DataSetHeader","IsProgressive":false}
+,{"FrameType":"TableHeader","TableId":1,"TableKind":"PrimaryResult","TableName":"T","Columns":[{"ColumnName":"a","ColumnType":"long"}]}
+,{"FrameType":"TableFragment","TableFragmentType":"DataAppend","TableId":1,"Rows":[[1],[2]]}
+"#;
+
+    #[test]
+    fn a_table_that_never_completes_is_not_a_complete_response() {
+        let body = format!(
+            "{HEAD},{{\"FrameType\":\"DataSetCompletion\",\"HasErrors\":false,\"Cancelled\":false}}\n]"
+        );
+        assert!(matches!(
+            read_all(body.as_bytes(), 10),
+            Err(ResponseError::Incomplete)
+        ));
+        let whole = format!(
+            "{HEAD},{{\"FrameType\":\"TableCompletion\",\"TableId\":1,\"RowCount\":2}}\n,{{\"FrameType\":\"DataSetCompletion\",\"HasErrors\":false,\"Cancelled\":false}}\n]"
+        );
+        let tables = read_all(whole.as_bytes(), 10).unwrap();
+        assert_eq!(tables[0].1[0].num_rows(), 2);
+    }
+
+    #[test]
+    fn data_replace_outside_a_progressive_response_is_refused() {
+        let body = format!(
+            "{HEAD},{{\"FrameType\":\"TableFragment\",\"TableFragmentType\":\"DataReplace\",\"TableId\":1,\"Rows\":[[3]]}}\n]"
+        );
+        assert!(matches!(
+            read_all(body.as_bytes(), 1),
+            Err(ResponseError::ReplaceWhileStreaming { table_id: 1 })
+        ));
+    }
 }

@@ -204,7 +204,8 @@ impl KustoSource {
         let value = |col: usize| -> Option<i64> {
             let b = batches.iter().find(|b| b.num_rows() > 0)?;
             let a = b
-                .column(col)
+                .columns()
+                .get(col)?
                 .as_primitive_opt::<TimestampMicrosecondType>()?;
             (!a.is_null(0)).then(|| a.value(0))
         };

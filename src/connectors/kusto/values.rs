@@ -25,7 +25,9 @@ fn digits(b: &[u8]) -> Option<i64> {
     if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some(b.iter().fold(0i64, |acc, d| acc * 10 + (d - b'0') as i64))
+    b.iter().try_fold(0i64, |acc, d| {
+        acc.checked_mul(10)?.checked_add((d - b'0') as i64)
+    })
 }
 
 /// A fraction of a second (`.f`, 1 to 7 digits) in ticks; more digits are read and truncated.
@@ -264,6 +266,13 @@ pub fn decimal_unscaled(text: &str, precision: u8, scale: i8) -> Result<i128, De
     let shift = exponent as i64 - frac_part.len() as i64 + scale as i64;
     let all = int_part.bytes().chain(frac_part.bytes());
     let mut kept: Vec<u8> = all.collect();
+    if kept.iter().all(|&c| c == b'0') {
+        return Ok(0);
+    }
+    if shift > precision as i64 {
+        // Any non-zero digit shifted this far has more digits than the precision.
+        return Err(DecimalProblem::TooLarge);
+    }
     if shift < 0 {
         let drop = (-shift) as usize;
         let cut = kept.len().saturating_sub(drop);
@@ -366,6 +375,8 @@ mod tests {
             "00:00",
             "00:00:00.",
             "00:00:00:00",
+            "99999999999999999999.00:00:00",
+            "18446744073709551617.00:00:00",
         ] {
             assert_eq!(timespan_ticks(bad), None, "{bad}");
         }
@@ -408,5 +419,15 @@ mod tests {
         assert_eq!(decimal_unscaled("1..2", 38, 2), Err(DecimalProblem::Syntax));
         assert_eq!(decimal_unscaled("", 38, 2), Err(DecimalProblem::Syntax));
         assert_eq!(decimal_unscaled("NaN", 38, 2), Err(DecimalProblem::Syntax));
+        // Exponents that would need gigabytes of digits are answered at once.
+        assert_eq!(
+            decimal_unscaled("1E2147483647", 38, 18),
+            Err(DecimalProblem::TooLarge)
+        );
+        assert_eq!(decimal_unscaled("0E999999999", 38, 18), Ok(0));
+        assert_eq!(
+            decimal_unscaled("1E-2147483648", 38, 18),
+            Err(DecimalProblem::TooPrecise)
+        );
     }
 }

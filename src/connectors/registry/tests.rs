@@ -20,6 +20,7 @@ fn names_come_from_the_tables() {
             "Impala",
             "Spark",
             "ArrowFlight",
+            "AzureDataExplorer",
         ]
     );
     assert_eq!(
@@ -29,7 +30,8 @@ fn names_come_from_the_tables() {
             "Parquet",
             "ImpalaObject",
             "SparkObject",
-            "ArrowFlightDataset"
+            "ArrowFlightDataset",
+            "AzureDataExplorerTable"
         ]
     );
     assert_eq!(sink_types(), ["ParquetSink", "ArrowFlightSink"]);
@@ -40,6 +42,10 @@ fn names_come_from_the_tables() {
     assert_eq!(source_types_for("Parquet"), ["ParquetSource"]);
     assert_eq!(source_types_for("ImpalaObject"), ["ImpalaSource"]);
     assert_eq!(source_types_for("SparkObject"), ["SparkSource"]);
+    assert_eq!(
+        source_types_for("AzureDataExplorerTable"),
+        ["AzureDataExplorerSource"]
+    );
     assert_eq!(
         source_types_for("ArrowFlightDataset"),
         ["ArrowFlightSource"]
