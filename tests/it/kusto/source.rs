@@ -31,7 +31,12 @@ fn data() -> Value {
           "rows": [
             [1, "2020-03-04T14:05:01.3109965Z", "-1.02:03:04.5", "NaN", "-0.000000000000000001", {"a": [1, "x"]}, "", "123e27de-1e4e-49d9-b579-fe0b331d3642"],
             [2, "9999-12-31T23:59:59.9999999Z", "00:00:00.0000010", "-Infinity", "12345678901234567890.5", "text", "é \"q\"", "00000000-0000-0000-0000-000000000000"],
-            [3, null, null, null, null, null, "", null]]}}})
+            [3, null, null, null, null, null, "", null]]},
+        "Times": {"columns": [["id", "long"], ["when", "datetime"]], "rows": [
+            [1, "2023-12-31T23:59:59.9999999Z"], [2, "2024-01-01T00:00:00.0000000Z"],
+            [3, "2024-01-01T00:00:00.9999999Z"], [4, "2024-01-01T00:00:01.0000000Z"],
+            [5, "2024-01-01T00:00:01.0000001Z"], [6, null], [7, "2024-01-01T00:00:02Z"],
+            [8, "2025-01-01T00:00:00Z"]]}}})
 }
 
 /// A source over `query` on `server`, as service principal `client` (unique per test, so the
@@ -366,6 +371,39 @@ async fn time_windows_read_every_row_once_in_parallel_queries() {
     let windows: Vec<&&str> = csl.iter().filter(|c| c.contains("| where")).collect();
     assert_eq!(windows.len(), 5, "{csl:?}");
     assert!(windows[0].contains("isnull(['when'])"));
+}
+
+#[tokio::test]
+async fn window_edges_ticks_nulls_and_rows_outside_the_bounds_land_in_one_window_each() {
+    let server = start("kusto_window_edges", &["--client", "app-edges:s3cret-key"]);
+    let base = source(&server, "app-edges", "Times");
+    let windowed = KustoSource::new(KustoSourceConfig {
+        windows: Some(TimeWindows {
+            column: "when".to_string(),
+            // 2024-01-01T00:00:00Z to 00:00:02Z, one-second windows.
+            lower_micros: Some(1_704_067_200_000_000),
+            upper_micros: Some(1_704_067_202_000_000),
+            window_micros: Some(1_000_000),
+            count: None,
+        }),
+        ..base.config().clone()
+    });
+    let request = ScanRequest::default();
+    let partitions = windowed.plan(&request).await.unwrap();
+    assert_eq!(partitions.len(), 2);
+    let mut per_window = Vec::new();
+    for p in &partitions {
+        let batches: Vec<RecordBatch> = windowed
+            .open(p, &request, PartitionProgress::new(p.index))
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        per_window.push(ids(&batches));
+    }
+    // The first window takes the nulls and everything before its end (the tick just below
+    // the boundary included); the second everything from the boundary on.
+    assert_eq!(per_window, vec![vec![1, 2, 3, 6], vec![4, 5, 7, 8]]);
 }
 
 /// A factory with linked service `Adx` (`auth` merged into its typeProperties), dataset `Big`,
