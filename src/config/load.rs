@@ -109,18 +109,17 @@ impl Builder {
                 def.as_object()?;
                 let name = def.req_str("name")?.to_string();
                 let props = def.req_object("properties")?;
+                let tp = props.opt_object("typeProperties")?;
+                let text = |key: &str| match &tp {
+                    Some(tp) => Ok(tp.opt_str(key)?.map(str::to_string)),
+                    None => Ok(None),
+                };
                 let credential = crate::config::Credential {
                     name: name.clone(),
                     origin: def.origin(),
                     type_name: props.req_str("type")?.to_string(),
-                    resource_id: match props.opt_object("typeProperties")? {
-                        Some(tp) => tp.opt_str("resourceId")?.map(str::to_string),
-                        None => None,
-                    },
-                    client_id: match props.opt_object("typeProperties")? {
-                        Some(tp) => tp.opt_str("clientId")?.map(str::to_string),
-                        None => None,
-                    },
+                    resource_id: text("resourceId")?,
+                    client_id: text("clientId")?,
                 };
                 insert(&mut f.credentials, "credential", name, credential, |c| {
                     &c.origin.file

@@ -15,7 +15,9 @@ use quiver::connectors::synthetic::{Profile, SyntheticConfig, SyntheticSource};
 use quiver::connectors::{PartitionDescriptor, PartitionProgress, ScanRequest, Source};
 use serde_json::{Value, json};
 
-use crate::support::{factory_folder, quiver, read_folder_sorted, spawn_with_port, unique_dir};
+use crate::support::{
+    factory_folder, quiver, read_folder_sorted, spawn_with_port, unique_dir, write_parquet_out,
+};
 
 /// The Python with pyarrow: `$QUIVER_FLIGHT_PYTHON`, else `.tools/venv-flight/bin/python`,
 /// which `scripts/test.sh` creates. Missing is a failure, not a skip.
@@ -107,11 +109,7 @@ fn write_factory(dir: &Path, ls: Value, remote: Value, out: &Path) -> PathBuf {
         "linkedService/Flight.json",
         json!({"name": "Flight", "properties": {"type": "ArrowFlight", "typeProperties": ls}}),
     );
-    write(
-        "linkedService/Disk.json",
-        json!({"name": "Disk", "properties": {"type": "FileServer",
-            "typeProperties": {"host": out.to_string_lossy()}}}),
-    );
+    write_parquet_out(&write, out);
     write(
         "dataset/Synth.json",
         json!({"name": "Synth", "properties": {"type": "QuiverSyntheticTable",
@@ -123,12 +121,6 @@ fn write_factory(dir: &Path, ls: Value, remote: Value, out: &Path) -> PathBuf {
         json!({"name": "Remote", "properties": {"type": "ArrowFlightDataset",
             "linkedServiceName": {"referenceName": "Flight", "type": "LinkedServiceReference"},
             "typeProperties": remote}}),
-    );
-    write(
-        "dataset/Out.json",
-        json!({"name": "Out", "properties": {"type": "Parquet",
-            "linkedServiceName": {"referenceName": "Disk", "type": "LinkedServiceReference"},
-            "typeProperties": {"location": {"type": "FileServerLocation", "folderPath": "data"}}}}),
     );
     write(
         "pipeline/P.json",

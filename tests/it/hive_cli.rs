@@ -10,7 +10,10 @@ use serde_json::{Value, json};
 
 use crate::hs2::{Hs2Server, ServerConfig, impala_all_types};
 use crate::spark::spark_env;
-use crate::support::{all_files, quiver, read_folder_sorted, unique_dir, visible_files};
+use crate::support::{
+    all_files, factory_folder, quiver, read_folder_sorted, unique_dir, visible_files,
+    write_parquet_out,
+};
 
 /// A factory with linked service `Src` (`linked`), dataset `In` (`dataset_type`, `dataset`),
 /// Parquet dataset `Out` in `out`, and pipeline `P` with Copy activity `Copy` (`source`).
@@ -22,33 +25,17 @@ fn factory(
     source: Value,
     out: &Path,
 ) -> PathBuf {
-    let f = dir.join("factory");
-    for sub in ["linkedService", "dataset", "pipeline"] {
-        std::fs::create_dir_all(f.join(sub)).unwrap();
-    }
-    let write = |path: &str, v: Value| {
-        std::fs::write(f.join(path), serde_json::to_string_pretty(&v).unwrap()).unwrap()
-    };
+    let (f, write) = factory_folder(dir, "factory");
     write(
         "linkedService/Src.json",
         json!({"name": "Src", "properties": linked}),
     );
-    write(
-        "linkedService/Disk.json",
-        json!({"name": "Disk", "properties": {"type": "FileServer",
-            "typeProperties": {"host": out.to_string_lossy()}}}),
-    );
+    write_parquet_out(&write, out);
     write(
         "dataset/In.json",
         json!({"name": "In", "properties": {"type": dataset_type,
             "linkedServiceName": {"referenceName": "Src", "type": "LinkedServiceReference"},
             "typeProperties": dataset}}),
-    );
-    write(
-        "dataset/Out.json",
-        json!({"name": "Out", "properties": {"type": "Parquet",
-            "linkedServiceName": {"referenceName": "Disk", "type": "LinkedServiceReference"},
-            "typeProperties": {"location": {"type": "FileServerLocation", "folderPath": "data"}}}}),
     );
     write(
         "pipeline/P.json",

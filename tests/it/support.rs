@@ -272,3 +272,19 @@ pub fn spawn_with_port(mut cmd: std::process::Command, what: &str) -> (std::proc
         .unwrap_or_else(|_| panic!("{what} printed {line:?} instead of its port"));
     (child, port)
 }
+
+/// Writes, with a [`factory_folder`] writer, a FileServer linked service `Disk` at `out` and a
+/// Parquet dataset `Out` in its folder `data`: the output side of a copy to local Parquet.
+pub fn write_parquet_out(write: &impl Fn(&str, serde_json::Value), out: &Path) {
+    write(
+        "linkedService/Disk.json",
+        serde_json::json!({"name": "Disk", "properties": {"type": "FileServer",
+            "typeProperties": {"host": out.to_string_lossy()}}}),
+    );
+    write(
+        "dataset/Out.json",
+        serde_json::json!({"name": "Out", "properties": {"type": "Parquet",
+            "linkedServiceName": {"referenceName": "Disk", "type": "LinkedServiceReference"},
+            "typeProperties": {"location": {"type": "FileServerLocation", "folderPath": "data"}}}}),
+    );
+}

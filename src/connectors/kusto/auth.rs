@@ -203,10 +203,23 @@ impl Credential {
         resource: &str,
     ) -> Result<Secret, TokenError> {
         let key = (self.principal(), resource.to_string());
-        if let Some(c) = cache().lock().expect("token cache").get(&key)
-            && Instant::now() < c.refresh_at
-        {
-            return Ok(c.token.clone());
+        let cached = || {
+            cache()
+                .lock()
+                .expect("token cache")
+                .get(&key)
+                .filter(|c| Instant::now() < c.refresh_at)
+                .map(|c| c.token.clone())
+        };
+        if let Some(token) = cached() {
+            return Ok(token);
+        }
+        // Partitions starting together wait for one fetch instead of each asking the
+        // token endpoint; the first one's token is then in the cache for the rest.
+        static FETCHING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _one_at_a_time = FETCHING.lock().await;
+        if let Some(token) = cached() {
+            return Ok(token);
         }
         let (token, lifetime) = self.fetch(http, resource).await?;
         let refresh_at = Instant::now() + lifetime.saturating_sub(REFRESH_MARGIN);

@@ -1,4 +1,4 @@
-//! The REST client: `POST /v2/rest/query` and `POST /v1/rest/mgmt` on reqwest, with the
+//! The REST client: `POST /v2/rest/query` on reqwest, with the
 //! headers the SDKs send, an access token per request, and retries of the request itself.
 //!
 //! ```text
@@ -138,45 +138,11 @@ impl KustoClient {
             "csl": csl,
             "properties": {"Options": options, "Parameters": {}},
         });
-        self.post("/v2/rest/query", body, timeout, Role::Viewer, "execute")
-            .await
-    }
-
-    /// Runs a management command (`/v1/rest/mgmt`), returning the whole (small) body.
-    pub async fn management(&self, csl: &str, role: Role) -> Result<Value, KustoError> {
-        let body = json!({"db": self.config.database, "csl": csl, "properties": {"Options": {}}});
-        let url = format!("{}/v1/rest/mgmt", self.config.endpoint);
-        let mut stream = self
-            .post(
-                "/v1/rest/mgmt",
-                body,
-                Duration::from_secs(600),
-                role,
-                "executeMgmt",
-            )
-            .await?;
-        let mut bytes = Vec::new();
-        while let Some(chunk) = stream.next().await {
-            bytes.extend_from_slice(&chunk?);
-        }
-        serde_json::from_slice(&bytes).map_err(|_| KustoError::Http {
-            endpoint: url,
-            status: 200,
-            errors: vec![OneApiError::from_value(&Value::String(
-                String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned(),
-            ))],
-        })
+        self.post("/v2/rest/query", body, timeout).await
     }
 
     /// POSTs `body` to `path` with retries (see the module docs).
-    async fn post(
-        &self,
-        path: &str,
-        body: Value,
-        timeout: Duration,
-        role: Role,
-        verb: &str,
-    ) -> Result<Body, KustoError> {
+    async fn post(&self, path: &str, body: Value, timeout: Duration) -> Result<Body, KustoError> {
         let url = format!("{}{path}", self.config.endpoint);
         let payload = Bytes::from(body.to_string());
         let mut attempt = 0;
@@ -184,7 +150,7 @@ impl KustoClient {
         loop {
             let resource = self.resource().await?;
             let token = self.config.credential.token(&self.http, &resource).await?;
-            let request_id = format!("quiver.{verb};{}", uuid::Uuid::new_v4());
+            let request_id = format!("quiver.execute;{}", uuid::Uuid::new_v4());
             let sent = self
                 .http
                 .post(&url)
@@ -239,7 +205,7 @@ impl KustoClient {
                             endpoint: url,
                             status,
                             detail,
-                            role,
+                            role: Role::Viewer,
                         });
                     }
                     http_error(&url, status, &body)

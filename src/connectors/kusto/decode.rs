@@ -16,7 +16,7 @@ use arrow::array::{
     FixedSizeBinaryBuilder, Float64Builder, Int32Builder, Int64Builder, RecordBatch, StringBuilder,
     TimestampMicrosecondBuilder,
 };
-use arrow::datatypes::{Schema, SchemaRef};
+use arrow::datatypes::SchemaRef;
 use arrow::error::ArrowError;
 
 use super::types::{self, DECIMAL_PRECISION, DECIMAL_SCALE, KustoType};
@@ -440,10 +440,9 @@ impl fmt::Debug for TableDecoder {
 impl TableDecoder {
     /// A decoder for `columns` (name, Kusto type) of table `table`, sized for `capacity` rows.
     pub fn new(table: &str, columns: &[(String, String)], capacity: usize) -> TableDecoder {
-        let fields: Vec<_> = columns.iter().map(|(n, t)| types::field(n, t)).collect();
         TableDecoder {
             table: table.to_string(),
-            schema: Arc::new(Schema::new(fields)),
+            schema: Arc::new(types::schema(columns)),
             columns: columns
                 .iter()
                 .map(|(name, type_name)| Column {

@@ -67,20 +67,18 @@ impl OneApiError {
     }
 }
 
-/// The role a request needs, named when authorization fails.
+/// The role a request needs, named when authorization fails (reads only, until the sink
+/// adds `Database ingestor`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     /// Reading: `Database viewer`.
     Viewer,
-    /// Writing: `Database ingestor`.
-    Ingestor,
 }
 
 impl Role {
     fn describe(&self) -> &'static str {
         match self {
             Role::Viewer => "the Database viewer role (or higher) on the database to read",
-            Role::Ingestor => "the Database ingestor role (or higher) on the database to write",
         }
     }
 }
@@ -106,7 +104,7 @@ pub enum KustoError {
         source: reqwest::Error,
     },
     /// The service answered with an HTTP error.
-    #[error("{endpoint}: HTTP {status}: {}{}", OneApiError::join(errors), advice(*status, errors))]
+    #[error("{endpoint}: HTTP {status}: {}{}", OneApiError::join(errors), advice(*status))]
     Http {
         /// The URL.
         endpoint: String,
@@ -158,13 +156,10 @@ pub enum KustoError {
     },
 }
 
-fn advice(status: u16, errors: &[OneApiError]) -> &'static str {
+fn advice(status: u16) -> &'static str {
     match status {
         429 => {
             " (throttled; retried with backoff, then given up: retry later or lower the copy's parallelism)"
-        }
-        404 if errors.iter().any(|e| e.message.contains("treaming")) => {
-            " (enable streaming ingestion on the cluster and table, or use queued ingestion)"
         }
         413 => " (the request is larger than the service accepts)",
         _ => "",

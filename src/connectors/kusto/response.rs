@@ -253,12 +253,12 @@ impl ResponseReader {
                 match target {
                     Target::Pending(rows) => {
                         self.register(id, &fields)?;
-                        let mut target = Target::Table(id);
+                        self.target = Target::Table(id);
                         for row in rows {
-                            route_row(&mut target, &mut self.tables, &row)?;
-                            self.target = Target::Table(id);
+                            route_row(&mut self.target, &mut self.tables, &row)?;
                             self.after_row()?;
                         }
+                        self.target = Target::None;
                     }
                     Target::None => self.register(id, &fields)?,
                     Target::Table(_) => {}

@@ -80,6 +80,9 @@ pub struct KustoSourceConfig {
 pub struct KustoSource {
     config: KustoSourceConfig,
     schema: OnceCell<SchemaRef>,
+    /// One client for every request of this source: its connection pool and the cluster's
+    /// token resource are fetched once, not once per partition.
+    client: std::sync::OnceLock<KustoClient>,
 }
 
 /// Builds the source from its spec.
@@ -159,6 +162,7 @@ impl KustoSource {
         KustoSource {
             config,
             schema: OnceCell::new(),
+            client: std::sync::OnceLock::new(),
         }
     }
 
@@ -168,7 +172,11 @@ impl KustoSource {
     }
 
     fn client(&self) -> Result<KustoClient, SourceError> {
-        KustoClient::new(self.config.cluster.clone()).map_err(source_error)
+        if let Some(c) = self.client.get() {
+            return Ok(c.clone());
+        }
+        let c = KustoClient::new(self.config.cluster.clone()).map_err(source_error)?;
+        Ok(self.client.get_or_init(|| c).clone())
     }
 
     fn options(&self) -> Map<String, Value> {
@@ -355,8 +363,7 @@ fn with_system(schema: &Schema) -> SchemaRef {
 
 /// The schema of columns (name, Kusto type).
 fn schema_of(columns: &[(String, String)]) -> SchemaRef {
-    let fields: Vec<_> = columns.iter().map(|(n, t)| types::field(n, t)).collect();
-    with_system(&Schema::new(fields))
+    with_system(&types::schema(columns))
 }
 
 #[async_trait]

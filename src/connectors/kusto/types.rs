@@ -101,52 +101,43 @@ pub enum KustoType {
     Unknown,
 }
 
+/// The type of each row of [`TYPE_TABLE`], in its order.
+const KINDS: [KustoType; 10] = [
+    KustoType::Bool,
+    KustoType::Int,
+    KustoType::Long,
+    KustoType::Real,
+    KustoType::Decimal,
+    KustoType::String,
+    KustoType::DateTime,
+    KustoType::TimeSpan,
+    KustoType::Guid,
+    KustoType::Dynamic,
+];
+
+/// The position in [`TYPE_TABLE`] of a type name's row ([`crate::types::find_row`]).
+fn row_index(name: &str) -> Option<usize> {
+    let row = crate::types::find_row(TYPE_TABLE, name.trim())?;
+    TYPE_TABLE.iter().position(|r| std::ptr::eq(r, row))
+}
+
 impl KustoType {
     /// Resolves a `ColumnType` (or v1 `DataType`) name, aliases included, case-insensitively.
     pub fn parse(name: &str) -> KustoType {
-        let Some(row) = crate::types::find_row(TYPE_TABLE, name.trim()) else {
-            return KustoType::Unknown;
-        };
-        match row.source_types[0] {
-            "bool" => KustoType::Bool,
-            "int" => KustoType::Int,
-            "long" => KustoType::Long,
-            "real" => KustoType::Real,
-            "decimal" => KustoType::Decimal,
-            "string" => KustoType::String,
-            "datetime" => KustoType::DateTime,
-            "timespan" => KustoType::TimeSpan,
-            "guid" => KustoType::Guid,
-            _ => KustoType::Dynamic,
-        }
+        row_index(name).map_or(KustoType::Unknown, |i| KINDS[i])
     }
 
     /// The canonical name (`long`, `datetime`, …); `None` for an unknown type.
     pub fn name(&self) -> Option<&'static str> {
-        let i = match self {
-            KustoType::Bool => 0,
-            KustoType::Int => 1,
-            KustoType::Long => 2,
-            KustoType::Real => 3,
-            KustoType::Decimal => 4,
-            KustoType::String => 5,
-            KustoType::DateTime => 6,
-            KustoType::TimeSpan => 7,
-            KustoType::Guid => 8,
-            KustoType::Dynamic => 9,
-            KustoType::Unknown => return None,
-        };
+        let i = KINDS.iter().position(|k| k == self)?;
         Some(TYPE_TABLE[i].source_types[0])
     }
 }
 
 /// The mapping of a column of Kusto type `type_name` (as the server spelled it).
 pub fn column_type(type_name: &str) -> ColumnType {
-    let kind = KustoType::parse(type_name);
-    let row = kind
-        .name()
-        .and_then(|n| crate::types::find_row(TYPE_TABLE, n));
-    match row.map(|r| r.v2) {
+    let mapping = row_index(type_name).map(|i| TYPE_TABLE[i].v2);
+    match mapping {
         Some(Mapping::To(kind, loss)) => {
             let interim = kind
                 .with_decimal(DECIMAL_PRECISION, DECIMAL_SCALE)
@@ -158,10 +149,15 @@ pub fn column_type(type_name: &str) -> ColumnType {
     }
 }
 
+/// The Arrow schema of columns (name, Kusto type).
+pub fn schema(columns: &[(String, String)]) -> arrow::datatypes::Schema {
+    arrow::datatypes::Schema::new(columns.iter().map(|(n, t)| field(n, t)).collect::<Vec<_>>())
+}
+
 /// The Arrow field of a column named `name` of Kusto type `type_name`.
 pub fn field(name: &str, type_name: &str) -> Field {
     let field = column_type(type_name).field(name);
-    if KustoType::parse(type_name) != KustoType::Unknown {
+    if row_index(type_name).is_some() {
         return field;
     }
     let mut md = field.metadata().clone();

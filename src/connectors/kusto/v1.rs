@@ -32,7 +32,7 @@ pub fn read(body: &[u8]) -> Result<Vec<V1Table>, ResponseError> {
             .into());
         }
     };
-    let exceptions = exceptions(value.get("Exceptions"));
+    let exceptions = OneApiError::list(value.get("Exceptions"));
     if !exceptions.is_empty() {
         return Err(ResponseError::Partial {
             placement: "in the v1 Exceptions",
@@ -84,14 +84,9 @@ pub fn read(body: &[u8]) -> Result<Vec<V1Table>, ResponseError> {
     Ok(out)
 }
 
-/// v1 `Exceptions`: an array of strings (or of OneApi objects).
-fn exceptions(v: Option<&Value>) -> Vec<OneApiError> {
-    OneApiError::list(v)
-}
-
 fn exceptions_or_errors(row: &Value) -> Vec<OneApiError> {
     match row.get("Exceptions") {
-        Some(e) => exceptions(Some(e)),
+        Some(e) => OneApiError::list(Some(e)),
         None => OneApiError::list(row.get("OneApiErrors").or(Some(row))),
     }
 }

@@ -15,7 +15,7 @@ use quiver::types::Secret;
 use serde_json::{Value, json};
 
 use super::{FakeKusto, assert_same_as_judge, canonical_rows, judge};
-use crate::support::{factory_folder, quiver, read_folder_sorted, unique_dir};
+use crate::support::{factory_folder, quiver, read_folder_sorted, unique_dir, write_parquet_out};
 
 const ROWS: u64 = 3000;
 
@@ -425,20 +425,11 @@ fn factory(dir: &Path, server: &FakeKusto, auth: Value, source: Value) -> std::p
         "credential/uami.json",
         json!({"name": "uami", "properties": {"type": "ManagedIdentity", "typeProperties": {"clientId": "uami-client"}}}),
     );
-    write(
-        "linkedService/Disk.json",
-        json!({"name": "Disk", "properties": {"type": "FileServer", "typeProperties": {"host": dir.join("out").to_string_lossy()}}}),
-    );
+    write_parquet_out(&write, &dir.join("out"));
     write(
         "dataset/Big.json",
         json!({"name": "Big", "properties": {"type": "AzureDataExplorerTable",
         "linkedServiceName": {"referenceName": "Adx", "type": "LinkedServiceReference"}, "typeProperties": {"table": "Big"}}}),
-    );
-    write(
-        "dataset/Out.json",
-        json!({"name": "Out", "properties": {"type": "Parquet",
-        "linkedServiceName": {"referenceName": "Disk", "type": "LinkedServiceReference"},
-        "typeProperties": {"location": {"type": "FileServerLocation", "folderPath": "data"}}}}),
     );
     write(
         "pipeline/P.json",

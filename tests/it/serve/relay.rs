@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use super::harness::{Served, auth_file, expected, synthetic_factory};
-use crate::support::{factory_folder, quiver, read_folder_sorted, unique_dir};
+use crate::support::{factory_folder, quiver, read_folder_sorted, unique_dir, write_parquet_out};
 
 const PASSWORD: &str = "relay-pw-71d";
 
@@ -18,11 +18,7 @@ fn client_factory(dir: &Path, uri: &str, out: &Path, query: &str) -> PathBuf {
             "uri": uri, "authenticationType": "Basic", "username": "ann",
             "password": {"type": "SecureString", "value": PASSWORD}}}}),
     );
-    write(
-        "linkedService/Disk.json",
-        json!({"name": "Disk", "properties": {"type": "FileServer",
-            "typeProperties": {"host": out.to_string_lossy()}}}),
-    );
+    write_parquet_out(&write, out);
     write(
         "linkedService/Gen.json",
         json!({"name": "Gen", "properties": {"type": "QuiverSynthetic"}}),
@@ -38,12 +34,6 @@ fn client_factory(dir: &Path, uri: &str, out: &Path, query: &str) -> PathBuf {
         json!({"name": "Remote", "properties": {"type": "ArrowFlightDataset",
             "linkedServiceName": {"referenceName": "Quiver", "type": "LinkedServiceReference"},
             "typeProperties": {"path": ["Orders"]}}}),
-    );
-    write(
-        "dataset/Out.json",
-        json!({"name": "Out", "properties": {"type": "Parquet",
-            "linkedServiceName": {"referenceName": "Disk", "type": "LinkedServiceReference"},
-            "typeProperties": {"location": {"type": "FileServerLocation", "folderPath": "data"}}}}),
     );
     write(
         "pipeline/P.json",
