@@ -198,9 +198,11 @@ impl CheckpointStore {
             })
     }
 
-    /// Removes the checkpoint (after a commit).
+    /// Removes the checkpoint (after a commit), and on a local disk the staging files of
+    /// checkpoint writes a kill cut off (object_store stages `<name>#<n>` and renames it).
     pub async fn remove(&self) -> Result<(), CheckpointError> {
         let path = self.location.child(&self.name);
+        self.location.sweep_hidden(&format!("{}#", self.name));
         match self.location.store().delete(&path).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(source) => Err(CheckpointError::Store {
@@ -285,8 +287,12 @@ mod tests {
                 .exists()
         );
         assert_eq!(store.load().await.unwrap(), Some(checkpoint));
+        // A save a kill cut off leaves object_store's staging file; the commit removes it.
+        let staged = dir.path().join(".quiver-checkpoint-Copy_all_types.json#1");
+        std::fs::write(&staged, b"{\"version\"").unwrap();
         store.remove().await.unwrap();
         assert!(store.load().await.unwrap().is_none());
+        assert!(!staged.exists());
         std::fs::write(
             dir.path().join(".quiver-checkpoint-Copy_all_types.json"),
             b"{not json",

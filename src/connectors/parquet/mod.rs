@@ -237,6 +237,8 @@ impl ParquetCopySink {
     async fn write_success(&self, summary: &CommitSummary) -> Result<(), SinkError> {
         let location = &self.shared.location;
         let path = location.child(SUCCESS_FILE);
+        // A commit a kill cut off may have left object_store's staging file for the marker.
+        location.sweep_hidden(&format!("{SUCCESS_FILE}#"));
         let body = serde_json::json!({
             "copyId": self.shared.copy_id,
             "files": summary.files,
