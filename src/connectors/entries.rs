@@ -12,7 +12,7 @@ use crate::config::{
     ConfigError, CopySink as SinkSettings, CopySource, Dataset, Factory, LinkedService,
 };
 use crate::connectors::store::LocationError;
-use crate::connectors::{CleanupTracker, CopySink, Source, SourceError};
+use crate::connectors::{CleanupTracker, CopySink, SinkError, Source, SourceError};
 
 /// A linked-service type.
 #[derive(Debug, Clone, Copy)]
@@ -131,6 +131,9 @@ pub enum BuildError {
     /// The sink's location could not be opened.
     #[error(transparent)]
     Location(Box<LocationError>),
+    /// The sink rejected its configuration.
+    #[error(transparent)]
+    Sink(Box<SinkError>),
 }
 
 impl From<ConfigError> for BuildError {

@@ -50,7 +50,7 @@ pub static SOURCES: &[SourceEntry] = &[
 ];
 
 /// The Copy sink types quiver writes.
-pub static SINKS: &[SinkEntry] = &[parquet::adf::SINK, flight::adf::SINK];
+pub static SINKS: &[SinkEntry] = &[parquet::adf::SINK, flight::adf::SINK, kusto::adf::SINK];
 
 /// The distinct names `name` gives the entries, in table order, computed once.
 fn names<E>(

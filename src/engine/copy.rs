@@ -45,7 +45,7 @@ use super::scan::{ScanRuns, SourceScanExec};
 use super::sink::{CopyState, StateError, WriterSink};
 use super::slice::PartitionSliceExec;
 use super::{EngineError, EngineOptions, session_with_source};
-use crate::connectors::sink::PartitionManifest;
+use crate::connectors::sink::{Location, PartitionManifest};
 use crate::connectors::{
     CommitSummary, CopySink, PartitionProgress, SinkError, SinkPartition, Source, SourceError,
 };
@@ -97,6 +97,9 @@ pub struct CheckpointSpec {
     pub activity: String,
     /// Continue the last failed or killed run instead of starting again.
     pub resume: bool,
+    /// Where the checkpoint is kept when the sink has no output folder of its own
+    /// (ingestion sinks): created when first needed.
+    pub folder: std::path::PathBuf,
 }
 
 /// What to copy, where, and how.
@@ -253,9 +256,16 @@ impl CopyPlan {
 
         let mut sink = job.sink.clone();
         let mut checkpoint = fresh_checkpoint(&job, &hash, sink.copy_id(), count);
-        let store = match (&job.checkpoint, sink.output_location()) {
-            (Some(spec), Some(location)) => Some(CheckpointStore::new(location, &spec.activity)),
-            _ => None,
+        let store = match &job.checkpoint {
+            Some(spec) => {
+                let location = match sink.output_location() {
+                    Some(location) => location,
+                    None => Location::local_folder(&spec.folder)
+                        .map_err(|e| EngineError::Sink(SinkError::Location(e)))?,
+                };
+                Some(CheckpointStore::new(location, &spec.activity))
+            }
+            None => None,
         };
         let mut resumed_partitions = 0;
         if let (Some(spec), Some(store)) = (&job.checkpoint, &store) {

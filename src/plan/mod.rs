@@ -19,10 +19,10 @@ use crate::config::{
     Activity, ActivityKind, ActivityPolicy, ConfigError, CopyActivity, Dataset, Factory,
     LinkedService, Pipeline, RunIdentity, RunScope,
 };
-use crate::connectors::SourceError;
 use crate::connectors::entries::BuildError;
 use crate::connectors::registry;
 use crate::connectors::store::LocationError;
+use crate::connectors::{SinkError, SourceError};
 use crate::engine::{CheckpointSpec, CopyJob, EngineOptions, RetryPolicy};
 
 pub use source::ResolvedSource;
@@ -90,6 +90,14 @@ pub enum PlanError {
         /// The location's error.
         source: Box<LocationError>,
     },
+    /// The sink configuration was rejected.
+    #[error("dataset '{dataset}': {source}")]
+    Sink {
+        /// The dataset.
+        dataset: String,
+        /// The sink's error.
+        source: Box<SinkError>,
+    },
 }
 
 impl From<ConfigError> for PlanError {
@@ -114,6 +122,10 @@ impl PlanError {
                 source,
             },
             BuildError::Location(source) => PlanError::Location {
+                dataset: dataset.name.clone(),
+                source,
+            },
+            BuildError::Sink(source) => PlanError::Sink {
                 dataset: dataset.name.clone(),
                 source,
             },
@@ -319,9 +331,21 @@ fn copy_activity(
                 factory: factory.root.display().to_string(),
                 activity: name.to_string(),
                 resume: false,
+                folder: state_folder(&factory.root).join("checkpoints"),
             }),
         },
     })
+}
+
+/// quiver's own folder for a factory, `.quiver` in the factory folder (or beside a bundle
+/// file): checkpoints of copies whose sink has no output folder of its own go there.
+pub fn state_folder(root: &Path) -> PathBuf {
+    let base = if root.is_dir() {
+        root
+    } else {
+        root.parent().unwrap_or(Path::new("."))
+    };
+    base.join(".quiver")
 }
 
 /// A Lookup activity's source and settings.

@@ -17,13 +17,13 @@ use quiver::connectors::synthetic::Profile;
 use crate::support::{quiver, synthetic, unique_dir};
 
 /// Azurite's well-known development account.
-const ACCOUNT: &str = "devstoreaccount1";
-const KEY: &str =
+pub const ACCOUNT: &str = "devstoreaccount1";
+pub const KEY: &str =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-struct Azurite {
+pub struct Azurite {
     child: Child,
-    port: u16,
+    pub port: u16,
 }
 
 impl Drop for Azurite {
@@ -33,9 +33,9 @@ impl Drop for Azurite {
     }
 }
 
-fn azurite_bin() -> PathBuf {
-    let bin =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools/node_modules/.bin/azurite-blob");
+fn azurite_bin(service: &str) -> PathBuf {
+    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!(".tools/node_modules/.bin/azurite-{service}"));
     assert!(
         bin.exists(),
         "{} is missing: run scripts/test.sh, which installs Azurite from npm",
@@ -45,17 +45,22 @@ fn azurite_bin() -> PathBuf {
 }
 
 fn start_azurite(test: &str) -> Azurite {
+    start_azurite_service("blob", test)
+}
+
+/// Starts Azurite's `service` (`blob` or `queue`) on a free loopback port.
+pub fn start_azurite_service(service: &str, test: &str) -> Azurite {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let data = unique_dir(test);
-    let child = Command::new(azurite_bin())
+    let child = Command::new(azurite_bin(service))
         .args([
-            "--blobHost",
+            &format!("--{service}Host"),
             "127.0.0.1",
-            "--blobPort",
+            &format!("--{service}Port"),
             &port.to_string(),
             "--silent",
             "--skipApiVersionCheck",
@@ -80,7 +85,7 @@ fn start_azurite(test: &str) -> Azurite {
 }
 
 /// Creates a container with a Shared Key signed request (object_store cannot create one).
-async fn create_container(port: u16, container: &str) {
+pub async fn create_container(port: u16, container: &str) {
     let date = chrono::Utc::now()
         .format("%a, %d %b %Y %H:%M:%S GMT")
         .to_string();
@@ -139,7 +144,7 @@ fn write_blob_factory(dir: &std::path::Path, port: u16, container: &str, rows: u
     factory
 }
 
-fn blob_store(port: u16, container: &str) -> object_store::azure::MicrosoftAzure {
+pub fn blob_store(port: u16, container: &str) -> object_store::azure::MicrosoftAzure {
     object_store::azure::MicrosoftAzureBuilder::new()
         .with_account(ACCOUNT)
         .with_access_key(KEY)

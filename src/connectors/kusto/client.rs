@@ -1,9 +1,12 @@
-//! The REST client: `POST /v2/rest/query` on reqwest, with the
-//! headers the SDKs send, an access token per request, and retries of the request itself.
+//! The REST client: `POST /v2/rest/query`, `/v1/rest/mgmt` and `/v1/rest/ingest` on reqwest,
+//! with the headers the SDKs send, an access token per request, and retries of the request
+//! itself.
 //!
 //! ```text
 //!  query(csl) ─▶ resource (GET /v1/rest/auth/metadata, once) ─▶ token (cached)
 //!            ─▶ POST /v2/rest/query {db, csl, properties: {Options, Parameters}}
+//!  management(csl) ─▶ POST /v1/rest/mgmt (the answer is small: read whole, v1 tables)
+//!  stream_ingest(table, format, body) ─▶ POST /v1/rest/ingest/{db}/{table}?streamFormat=…
 //!                 429 / 5xx / connect failure: back off 0.5 s, 1 s, 2 s, then give up
 //!                 401: forget the token, ask once more; 403: fail naming the role
 //!            ─▶ 200: the body, as a stream of chunks (never held whole)
@@ -20,6 +23,7 @@ use tokio::sync::OnceCell;
 
 use super::auth::{self, Credential};
 use super::errors::{KustoError, OneApiError, Role};
+use super::v1::{self, V1Table};
 
 /// Retries of one request after a transient failure, and the first wait (doubled each time).
 const RETRIES: u32 = 3;
@@ -53,6 +57,19 @@ pub struct KustoClient {
 
 /// The body of a successful answer, as it arrives.
 pub type Body = std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, KustoError>> + Send>>;
+
+/// One request's payload and what it needs.
+struct Call<'a> {
+    path: String,
+    payload: Bytes,
+    content_type: &'static str,
+    /// `Content-Encoding`, when the payload is compressed.
+    encoding: Option<&'static str>,
+    role: Role,
+    timeout: Duration,
+    /// The request id's prefix (`quiver.execute`, `quiver.ingest`).
+    activity: &'a str,
+}
 
 impl KustoClient {
     /// A client for `config`; nothing is sent yet.
@@ -138,26 +155,109 @@ impl KustoClient {
             "csl": csl,
             "properties": {"Options": options, "Parameters": {}},
         });
-        self.post("/v2/rest/query", body, timeout).await
+        self.post(Call {
+            path: "/v2/rest/query".to_string(),
+            payload: Bytes::from(body.to_string()),
+            content_type: "application/json; charset=utf-8",
+            encoding: None,
+            role: Role::Viewer,
+            timeout,
+            activity: "quiver.execute",
+        })
+        .await
     }
 
-    /// POSTs `body` to `path` with retries (see the module docs).
-    async fn post(&self, path: &str, body: Value, timeout: Duration) -> Result<Body, KustoError> {
+    /// Runs a management command (`/v1/rest/mgmt`) in `database` and reads its v1 tables.
+    /// `role` is what the command needs, named if authorization fails.
+    pub async fn management(
+        &self,
+        database: &str,
+        csl: &str,
+        role: Role,
+    ) -> Result<Vec<V1Table>, KustoError> {
+        let body = json!({"db": database, "csl": csl, "properties": {"Options": {}}});
+        let url = format!("{}/v1/rest/mgmt", self.config.endpoint);
+        let answer = self
+            .post(Call {
+                path: "/v1/rest/mgmt".to_string(),
+                payload: Bytes::from(body.to_string()),
+                content_type: "application/json; charset=utf-8",
+                encoding: None,
+                role,
+                timeout: MANAGEMENT_TIMEOUT,
+                activity: "quiver.mgmt",
+            })
+            .await?;
+        let bytes = read_whole(answer, MAX_MANAGEMENT_ANSWER, &url).await?;
+        v1::read(&bytes).map_err(|source| KustoError::Response {
+            endpoint: url,
+            source: Box::new(source),
+        })
+    }
+
+    /// Streaming ingestion of one request's data into `table` of the client's database:
+    /// `body` in `format` (`parquet`, `csv`, …), gzipped when `gzip`.
+    pub async fn stream_ingest(
+        &self,
+        table: &str,
+        format: &str,
+        mapping: Option<&str>,
+        body: Bytes,
+        gzip: bool,
+    ) -> Result<(), KustoError> {
+        let mut path = format!(
+            "/v1/rest/ingest/{}/{}?streamFormat={}",
+            encode_segment(&self.config.database),
+            encode_segment(table),
+            encode_segment(format)
+        );
+        if let Some(m) = mapping {
+            path.push_str(&format!("&mappingName={}", encode_segment(m)));
+        }
         let url = format!("{}{path}", self.config.endpoint);
-        let payload = Bytes::from(body.to_string());
+        let answer = self
+            .post(Call {
+                path,
+                payload: body,
+                content_type: "application/octet-stream",
+                encoding: gzip.then_some("gzip"),
+                role: Role::Ingestor,
+                timeout: MANAGEMENT_TIMEOUT,
+                activity: "quiver.ingest",
+            })
+            .await?;
+        read_whole(answer, MAX_MANAGEMENT_ANSWER, &url)
+            .await
+            .map(drop)
+    }
+
+    /// POSTs a request with retries (see the module docs).
+    async fn post(&self, request: Call<'_>) -> Result<Body, KustoError> {
+        let Call {
+            path,
+            payload,
+            content_type,
+            encoding,
+            role,
+            timeout,
+            activity,
+        } = request;
+        let url = format!("{}{path}", self.config.endpoint);
         let mut attempt = 0;
         let mut reauthenticated = false;
         loop {
             let resource = self.resource().await?;
             let token = self.config.credential.token(&self.http, &resource).await?;
-            let request_id = format!("quiver.execute;{}", uuid::Uuid::new_v4());
-            let sent = self
-                .http
-                .post(&url)
+            let request_id = format!("{activity};{}", uuid::Uuid::new_v4());
+            let mut builder = self.http.post(&url);
+            if let Some(encoding) = encoding {
+                builder = builder.header("content-encoding", encoding);
+            }
+            let sent = builder
                 .timeout(timeout + CLIENT_SLACK)
                 .bearer_auth(token.expose())
                 .header("accept", "application/json")
-                .header("content-type", "application/json; charset=utf-8")
+                .header("content-type", content_type)
                 .header("x-ms-client-request-id", &request_id)
                 .header("x-ms-app", "quiver")
                 .header("x-ms-user", "quiver")
@@ -205,7 +305,7 @@ impl KustoClient {
                             endpoint: url,
                             status,
                             detail,
-                            role: Role::Viewer,
+                            role,
                         });
                     }
                     http_error(&url, status, &body)
@@ -225,6 +325,33 @@ impl KustoClient {
             attempt += 1;
         }
     }
+}
+
+/// How long a management command or one streaming ingestion may take.
+const MANAGEMENT_TIMEOUT: Duration = Duration::from_secs(300);
+/// The largest management or ingestion answer read (they are a few rows).
+const MAX_MANAGEMENT_ANSWER: usize = 16 * 1024 * 1024;
+
+/// `text` escaped for one URL path segment or query value.
+fn encode_segment(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+/// Reads a small answer whole, refusing one larger than `cap`.
+async fn read_whole(mut body: Body, cap: usize, url: &str) -> Result<Vec<u8>, KustoError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = body.next().await {
+        out.extend_from_slice(&chunk?);
+        if out.len() > cap {
+            return Err(KustoError::Request {
+                endpoint: url.to_string(),
+                detail: format!("the answer is larger than {cap} bytes"),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The Kusto domains whose resource ids a cluster may name for its tokens.

@@ -67,18 +67,22 @@ impl OneApiError {
     }
 }
 
-/// The role a request needs, named when authorization fails (reads only, until the sink
-/// adds `Database ingestor`).
+/// The role a request needs, named when authorization fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     /// Reading: `Database viewer`.
     Viewer,
+    /// Ingesting (the ingestion commands and streaming ingestion): `Database ingestor`.
+    Ingestor,
 }
 
 impl Role {
     fn describe(&self) -> &'static str {
         match self {
             Role::Viewer => "the Database viewer role (or higher) on the database to read",
+            Role::Ingestor => {
+                "the Database ingestor role (or higher) on the database to write (ingest) into it"
+            }
         }
     }
 }

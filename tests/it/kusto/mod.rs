@@ -4,6 +4,7 @@
 //! real responses in `tests/fixtures/kusto/`.
 
 mod fixtures;
+mod sink;
 mod source;
 
 use std::path::{Path, PathBuf};

@@ -196,6 +196,15 @@ fn parse_windows(ps: &Node<'_>) -> Result<TimeWindows, ConfigError> {
 }
 
 /// The error for a source with no query whose dataset has no table.
+pub fn no_sink_table(d: &KustoDataset) -> ConfigError {
+    ConfigError::Missing {
+        file: d.origin.file.clone(),
+        path: format!("{}.table", d.origin.path),
+        expected: "the table to ingest into (an AzureDataExplorerSink writes to the dataset's table)",
+    }
+}
+
+/// The error for a source with neither a query nor a table.
 pub fn nothing_to_read(d: &KustoDataset) -> ConfigError {
     ConfigError::Missing {
         file: d.origin.file.clone(),

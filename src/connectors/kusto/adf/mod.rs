@@ -1,9 +1,11 @@
 //! Azure Data Explorer's ADF types: the `AzureDataExplorer` linked service
 //! ([`linked_service`]), the `AzureDataExplorerTable` dataset and the `AzureDataExplorerSource`
-//! settings ([`dataset`]), and building the source.
+//! settings ([`dataset`]), the `AzureDataExplorerSink` settings ([`sink`]), and building the
+//! source and the sink.
 
 pub mod dataset;
 pub mod linked_service;
+pub mod sink;
 
 use std::sync::Arc;
 
@@ -12,12 +14,14 @@ pub use linked_service::KustoLinkedService;
 
 use super::SYSTEM;
 use super::client::ClusterConfig;
+use super::sink::{KustoCopySink, KustoSinkOptions};
 use super::source::{KustoSource, KustoSourceConfig, quote_identifier};
 use crate::config::{ConfigError, Dataset, Factory};
-use crate::connectors::Source;
 use crate::connectors::entries::{
-    BuildError, DatasetEntry, LinkedServiceEntry, SourceEntry, SourceRequest,
+    BuildError, DatasetEntry, LinkedServiceEntry, SinkEntry, SinkRequest, SourceEntry,
+    SourceRequest,
 };
+use crate::connectors::{CopySink, Source};
 
 /// `AzureDataExplorer`: a cluster and database.
 pub const LINKED_SERVICE: LinkedServiceEntry = LinkedServiceEntry {
@@ -43,6 +47,14 @@ pub const SOURCE: SourceEntry = SourceEntry {
     runs_query: true,
     check: dataset::check_source,
     build: build_source,
+};
+
+/// `AzureDataExplorerSink`: appends to the dataset's table by queued (or streaming) ingestion.
+pub const SINK: SinkEntry = SinkEntry {
+    sink_type: "AzureDataExplorerSink",
+    dataset_type: "AzureDataExplorerTable",
+    check: |s| sink::typed_sink(s).map(drop),
+    build: build_sink,
 };
 
 /// The cluster of a Kusto dataset: endpoint, database and resolved credential.
@@ -83,4 +95,20 @@ fn build_source(req: &SourceRequest<'_>) -> Result<Arc<dyn Source>, BuildError> 
         windows: settings.windows,
         columns: None,
     })))
+}
+
+fn build_sink(req: &SinkRequest<'_>) -> Result<Arc<dyn CopySink>, BuildError> {
+    let d = dataset::typed(req.dataset)?;
+    let table = d.table.clone().ok_or_else(|| dataset::no_sink_table(&d))?;
+    let settings = sink::typed_sink(req.settings)?;
+    let sink = KustoCopySink::new(
+        KustoSinkOptions {
+            cluster: cluster(req.factory, req.dataset)?,
+            table,
+            settings: settings.as_ref().clone(),
+        },
+        req.copy_id,
+    )
+    .map_err(|e| BuildError::Sink(Box::new(e)))?;
+    Ok(Arc::new(sink))
 }
