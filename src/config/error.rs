@@ -144,6 +144,22 @@ pub enum ConfigError {
         variable: String,
     },
 
+    /// A Key Vault secret reference could not be resolved (the vault refused, or could not be
+    /// reached).
+    #[error("{file}: {path}: cannot read secret {secret:?} from Key Vault {vault}: {source}")]
+    SecretUnavailable {
+        /// The file concerned.
+        file: PathBuf,
+        /// JSONPath of the reference.
+        path: String,
+        /// The secret's name (never its value).
+        secret: String,
+        /// The vault's base URL.
+        vault: String,
+        /// What went wrong.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
     /// A name given on the command line does not exist.
     #[error("{}", not_found(.what, .name, .available))]
     NotFound {

@@ -59,7 +59,7 @@ pub use policy::{
     MIN_RETRY_INTERVAL_SECONDS,
 };
 pub use scope::{Redactor, RunIdentity, RunScope};
-pub use secret::Secret;
+pub use secret::{KeyVaultReference, Secret};
 pub use typed::TypedSlot;
 
 /// Loads a factory from a folder (ADF git layout) or a bundle file and checks
@@ -152,6 +152,26 @@ impl Factory {
     /// All linked services, by name.
     pub fn linked_services(&self) -> impl Iterator<Item = &LinkedService> {
         self.linked_services.values()
+    }
+
+    /// Every Azure Key Vault secret reference in the linked services, checked for shape.
+    pub fn key_vault_references(&self) -> Result<Vec<KeyVaultReference>, ConfigError> {
+        let mut out = Vec::new();
+        for ls in self.linked_services.values() {
+            out.extend(secret::key_vault_references(&ls.raw.node(), &ls.name)?);
+        }
+        Ok(out)
+    }
+
+    /// Puts a fetched secret where its Key Vault reference was, as a SecureString.
+    pub fn put_secret(&mut self, reference: &KeyVaultReference, value: &Secret) {
+        if let Some(slot) = self
+            .linked_services
+            .get_mut(&reference.linked_service)
+            .and_then(|ls| ls.raw.value_mut().pointer_mut(&reference.pointer))
+        {
+            *slot = serde_json::json!({"type": "SecureString", "value": value.expose()});
+        }
     }
 
     /// All datasets, by name.

@@ -76,6 +76,11 @@ impl RawProperties {
         }
     }
 
+    /// The raw JSON object, to change in place (resolving secret references).
+    pub(crate) fn value_mut(&mut self) -> &mut Value {
+        &mut self.value
+    }
+
     /// The raw JSON object.
     pub fn value(&self) -> &Value {
         &self.value

@@ -6,8 +6,11 @@
 //! - quiver's extension `{"type": "EnvironmentVariable", "name": "VAR"}`, read
 //!   when the factory is loaded (unset or empty is an error).
 //!
-//! ADF's `{"type": "AzureKeyVaultSecret", ...}` is rejected with advice to use
-//! one of the forms above.
+//! ADF's `{"type": "AzureKeyVaultSecret", "store": {"referenceName": <AzureKeyVault linked
+//! service>}, "secretName": …, "secretVersion"?: …}` is found by [`key_vault_references`] when
+//! the factory is loaded; the plan layer fetches each secret and puts it in place as a
+//! SecureString ([`crate::config::Factory::put_secret`]) before any connector reads it. One
+//! left in place (nothing resolved it) is an error here.
 
 pub use crate::types::Secret;
 
@@ -53,7 +56,7 @@ pub(crate) fn parse(node: &Node<'_>) -> Result<Secret, ConfigError> {
                 }
                 "AzureKeyVaultSecret" => Err(node.field("type").unwrap_or_else(|| node.clone()).invalid(
                     kind,
-                    "Azure Key Vault secret references are not supported by quiver; use {\"type\": \"SecureString\", \"value\": ...} or {\"type\": \"EnvironmentVariable\", \"name\": ...} instead".to_string(),
+                    "this Azure Key Vault secret reference was not resolved (quiver resolves those in linked services when it loads the factory); use {\"type\": \"SecureString\", \"value\": ...} or {\"type\": \"EnvironmentVariable\", \"name\": ...} here instead".to_string(),
                     SECRET_TYPES,
                 )),
                 other => Err(ConfigError::UnknownType {
@@ -66,6 +69,76 @@ pub(crate) fn parse(node: &Node<'_>) -> Result<Secret, ConfigError> {
         }
         _ => Err(node.wrong_type(SECRET_EXPECTED)),
     }
+}
+
+/// An ADF `AzureKeyVaultSecret` reference inside a linked service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyVaultReference {
+    /// The linked service holding it.
+    pub linked_service: String,
+    /// Its JSON pointer inside the linked service's `properties`.
+    pub pointer: String,
+    /// Where it is (file and JSONPath).
+    pub origin: super::Origin,
+    /// `store.referenceName`: an `AzureKeyVault` linked service.
+    pub store: String,
+    /// `secretName`.
+    pub secret_name: String,
+    /// `secretVersion`; the latest when absent.
+    pub secret_version: Option<String>,
+}
+
+/// Every `AzureKeyVaultSecret` object under `node` (a linked service's `properties`), checked
+/// for shape; `linked_service` names their owner.
+pub(crate) fn key_vault_references(
+    node: &Node<'_>,
+    linked_service: &str,
+) -> Result<Vec<KeyVaultReference>, ConfigError> {
+    let mut out = Vec::new();
+    walk(node, "", linked_service, &mut out)?;
+    Ok(out)
+}
+
+fn walk(
+    node: &Node<'_>,
+    pointer: &str,
+    linked_service: &str,
+    out: &mut Vec<KeyVaultReference>,
+) -> Result<(), ConfigError> {
+    match node.value {
+        serde_json::Value::Object(map) => {
+            if map.get("type").and_then(|t| t.as_str()) == Some("AzureKeyVaultSecret") {
+                let store = node.req_object("store")?.req_str("referenceName")?;
+                let secret_version = match node.field("secretVersion") {
+                    Some(v) if !v.value.is_null() => {
+                        Some(v.as_str()?.trim().to_string()).filter(|v| !v.is_empty())
+                    }
+                    _ => None,
+                };
+                out.push(KeyVaultReference {
+                    linked_service: linked_service.to_string(),
+                    pointer: pointer.to_string(),
+                    origin: node.origin(),
+                    store: store.to_string(),
+                    secret_name: node.req_str("secretName")?.trim().to_string(),
+                    secret_version,
+                });
+                return Ok(());
+            }
+            for key in map.keys() {
+                let child = node.field(key).expect("the key is in the object");
+                let escaped = key.replace('~', "~0").replace('/', "~1");
+                walk(&child, &format!("{pointer}/{escaped}"), linked_service, out)?;
+            }
+        }
+        serde_json::Value::Array(_) => {
+            for (i, child) in node.as_array()?.iter().enumerate() {
+                walk(child, &format!("{pointer}/{i}"), linked_service, out)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// A literal secret. ADF replaces secrets with `**********` when it exports a
@@ -138,7 +211,28 @@ mod tests {
     }
 
     #[test]
-    fn key_vault_is_rejected_with_advice() {
+    fn key_vault_references_are_found_with_their_paths() {
+        let value = json!({"type": "Impala", "typeProperties": {"host": "h",
+            "password": {"type": "AzureKeyVaultSecret", "store": {"referenceName": "kv", "type": "LinkedServiceReference"},
+                "secretName": "pw", "secretVersion": "v1"},
+            "list": [{"x": {"type": "AzureKeyVaultSecret", "store": {"referenceName": "kv2"}, "secretName": "other"}}]}});
+        let file = std::path::Path::new("linkedService/ls.json");
+        let found = key_vault_references(&Node::at(&value, file, "$.properties"), "ls").unwrap();
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].pointer, "/typeProperties/list/0/x");
+        assert_eq!(found[0].store, "kv2");
+        assert_eq!(found[0].secret_version, None);
+        assert_eq!(found[1].pointer, "/typeProperties/password");
+        assert_eq!(found[1].origin.path, "$.properties.typeProperties.password");
+        assert_eq!(found[1].secret_name, "pw");
+        assert_eq!(found[1].secret_version.as_deref(), Some("v1"));
+        let bad = json!({"p": {"type": "AzureKeyVaultSecret", "store": {"referenceName": "kv"}}});
+        let e = key_vault_references(&Node::at(&bad, file, "$.properties"), "ls").unwrap_err();
+        assert!(e.to_string().contains("$.properties.p.secretName"), "{e}");
+    }
+
+    #[test]
+    fn an_unresolved_key_vault_reference_is_an_error_with_advice() {
         let err = parse_value(&json!({
             "type": "AzureKeyVaultSecret",
             "store": {"referenceName": "kv", "type": "LinkedServiceReference"},

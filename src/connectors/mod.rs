@@ -18,7 +18,9 @@
 //!       hive/        Impala and Spark over HiveServer2 (source)
 //!       parquet/     Parquet files (sink)
 //!       flight/      Arrow Flight endpoints (source: Flight SQL / DoGet; sink: DoPut)
+//!       kusto/       Azure Data Explorer (source: KQL over REST; sink: queued/streaming ingestion)
 //!       store/       FileServer, Azure Blob, ADLS Gen2, S3, GCS: where file sinks write
+//!       azure/       shared: Entra ID tokens, and ADF's Azure Key Vault secret references
 //! ```
 //!
 //! A system that is both a source and a sink (Kusto, Flight) keeps both sides in its one
@@ -30,7 +32,8 @@
 //!
 //! Imports run one way: [`crate::types`], then [`crate::config`] (generic ADF JSON), then this
 //! layer, then the engine, then plan, serve and cli. A connector folder imports only `types`,
-//! `config`, the contracts above and (for file sinks) `store`; never the engine, plan or cli,
+//! `config`, the contracts above, the shared `azure` (tokens) and (for file sinks) `store`;
+//! never the engine, plan or cli,
 //! and never another system's folder. `scripts/check-layers.sh` enforces this in the test
 //! command.
 
@@ -42,6 +45,7 @@ pub mod registry;
 pub mod sink;
 pub mod source;
 
+pub mod azure;
 pub mod flight;
 pub mod hive;
 pub mod kusto;

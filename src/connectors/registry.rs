@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::entries::{DatasetEntry, LinkedServiceEntry, SinkEntry, SourceEntry};
 use super::{CleanupTracker, Source, SourceError, SourceSpec};
-use super::{flight, hive, kusto, parquet, store, synthetic};
+use super::{azure, flight, hive, kusto, parquet, store, synthetic};
 use crate::config::{
     ActivityKind, ConfigError, CopySink, CopySource, Dataset, Factory, LinkedService,
 };
@@ -27,6 +27,7 @@ pub static LINKED_SERVICES: &[LinkedServiceEntry] = &[
     hive::adf::SPARK_LINKED_SERVICE,
     flight::adf::LINKED_SERVICE,
     kusto::adf::LINKED_SERVICE,
+    azure::key_vault::LINKED_SERVICE,
 ];
 
 /// The dataset types quiver reads.

@@ -136,16 +136,49 @@ impl PlanError {
 /// Loads a factory from a folder (ADF git layout) or a bundle file and checks it, before any
 /// I/O: every connector's properties and types that must fit together, for everything
 /// literal and of a type quiver reads (the rest is checked when an activity uses it).
+///
+/// Azure Key Vault secret references in linked services are the one exception: they are
+/// read from their vaults here, after every reference was checked, so that connectors see
+/// plain secrets.
 pub fn load(path: &Path) -> Result<Factory, ConfigError> {
-    let factory = crate::config::load(path)?;
+    let mut factory = crate::config::load(path)?;
+    resolve_key_vault_secrets(&mut factory)?;
     registry::validate_loaded(&factory)?;
     Ok(factory)
+}
+
+/// Reads the factory's Key Vault secrets, when it has any, on a runtime of its own (loading
+/// is synchronous, and may run inside the CLI's runtime).
+fn resolve_key_vault_secrets(factory: &mut Factory) -> Result<(), ConfigError> {
+    if factory.key_vault_references()?.is_empty() {
+        return Ok(());
+    }
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|source| ConfigError::Io {
+                        file: factory.root.clone(),
+                        source,
+                    })?;
+                runtime
+                    .block_on(crate::connectors::azure::key_vault::resolve_references(
+                        factory,
+                    ))
+                    .map(drop)
+            })
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// Parses a bundle given as text and checks it as [`load`] does; `file` is used in errors
 /// and as [`Factory::root`].
 pub fn parse_bundle(text: &str, file: &Path) -> Result<Factory, ConfigError> {
-    let factory = crate::config::parse_bundle(text, file)?;
+    let mut factory = crate::config::parse_bundle(text, file)?;
+    resolve_key_vault_secrets(&mut factory)?;
     registry::validate_loaded(&factory)?;
     Ok(factory)
 }

@@ -21,9 +21,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
-use super::auth::{self, Credential};
 use super::errors::{KustoError, OneApiError, Role};
 use super::v1::{self, V1Table};
+use crate::connectors::azure::auth::{self, Credential};
 
 /// Retries of one request after a transient failure, and the first wait (doubled each time).
 const RETRIES: u32 = 3;

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::auth::TokenError;
 use super::response::ResponseError;
+use crate::connectors::azure::auth::TokenError;
 
 /// One OneApi error object: `{"error": {"code", "message", "@type", "@message", "@permanent"}}`.
 #[derive(Debug, Clone, PartialEq, Eq)]

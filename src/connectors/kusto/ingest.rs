@@ -23,9 +23,9 @@ use object_store::ObjectStore;
 use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
 use serde_json::{Value, json};
 
-use super::auth;
 use super::client::KustoClient;
 use super::errors::{KustoError, Role};
+use crate::connectors::azure::auth;
 use crate::types::Secret;
 
 /// How long ingestion resources are used before they are asked for again.

@@ -41,7 +41,6 @@
 //! Kusto's own message; hitting the truncation limits says how to lift them.
 
 pub mod adf;
-pub mod auth;
 pub mod client;
 pub mod decode;
 pub mod errors;
@@ -54,7 +53,7 @@ pub mod types;
 pub mod v1;
 pub mod values;
 
-pub use auth::{Credential, Identity, TokenError};
+pub use crate::connectors::azure::auth::{Credential, Identity, TokenError};
 pub use client::{ClusterConfig, KustoClient};
 pub use errors::{KustoError, OneApiError};
 pub use source::{KustoSource, KustoSourceConfig, TimeWindows};

@@ -4,6 +4,7 @@
 //! real responses in `tests/fixtures/kusto/`.
 
 mod fixtures;
+mod key_vault;
 mod sink;
 mod source;
 

@@ -20,7 +20,8 @@
 use std::sync::Arc;
 
 use crate::config::{ConfigError, Factory, LinkedService, Node, Origin};
-use crate::connectors::kusto::auth::{self, CLOUDS, Credential, Identity};
+use crate::connectors::azure::auth::{self, CLOUDS, Credential, Identity};
+use crate::connectors::azure::referenced_identity;
 
 const KEYS: &[&str] = &[
     "endpoint",
@@ -170,38 +171,8 @@ pub fn credential(ls: &KustoLinkedService, factory: &Factory) -> Result<Credenti
         Auth::SystemIdentity => Ok(Credential::ManagedIdentity {
             identity: Identity::System,
         }),
-        Auth::CredentialReference { name, origin } => {
-            let Some(c) = factory.credentials.get(name) else {
-                return Err(ConfigError::NotFound {
-                    what: "credential",
-                    name: name.clone(),
-                    available: factory.credentials.keys().cloned().collect(),
-                });
-            };
-            let identity = match (&c.client_id, &c.resource_id) {
-                (Some(id), _) => Identity::ClientId(id.clone()),
-                (None, Some(id)) => Identity::ResourceId(id.clone()),
-                (None, None) if c.type_name == "ManagedIdentity" => {
-                    return Err(ConfigError::Missing {
-                        file: c.origin.file.clone(),
-                        path: format!("{}.properties.typeProperties.resourceId", c.origin.path),
-                        expected: "the user-assigned identity's resourceId (or quiver's clientId)",
-                    });
-                }
-                (None, None) => {
-                    return Err(ConfigError::InvalidValue {
-                        file: origin.file.clone(),
-                        path: origin.path.clone(),
-                        value: name.clone(),
-                        reason: format!(
-                            "credential {name:?} is of type {}; Azure Data Explorer takes a ManagedIdentity credential",
-                            c.type_name
-                        ),
-                        allowed: &[],
-                    });
-                }
-            };
-            Ok(Credential::ManagedIdentity { identity })
-        }
+        Auth::CredentialReference { name, origin } => Ok(Credential::ManagedIdentity {
+            identity: referenced_identity(factory, name, origin, "Azure Data Explorer")?,
+        }),
     }
 }
