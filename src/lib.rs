@@ -6,7 +6,8 @@
 //! ```text
 //!  factory JSON ──plan::load──▶ Factory (config reads it generically and parses every
 //!                                  │ expression; the connectors' registries check what is
-//!                                  │ literal: all before any I/O)
+//!                                  │ literal: all before any I/O, except reading Key Vault
+//!                                  │ secrets the linked services reference)
 //!                                  │ run: activities as dependsOn allow; ForEach, If, variables
 //!                                  │ Factory::instantiate: one activity evaluated in its scope,
 //!                                  │   datasets / linked services bound to their parameters
@@ -28,7 +29,8 @@
 //!                      │ all partitions succeeded?
 //!                      ▼
 //!        CopySink::commit (publish all, then _SUCCESS)  |  failure: keep for --resume
-//!                                                       |  Ctrl-C: remove all
+//!        (ingestion sinks: commit_partition as each     |  Ctrl-C: remove all
+//!         partition finishes: announce its blobs)
 //! ```
 //!
 //! Memory stays bounded end to end: each partition holds at most `channel_capacity` batches

@@ -219,13 +219,17 @@ mod tests {
         let file = std::path::Path::new("linkedService/ls.json");
         let found = key_vault_references(&Node::at(&value, file, "$.properties"), "ls").unwrap();
         assert_eq!(found.len(), 2);
-        assert_eq!(found[0].pointer, "/typeProperties/list/0/x");
-        assert_eq!(found[0].store, "kv2");
-        assert_eq!(found[0].secret_version, None);
-        assert_eq!(found[1].pointer, "/typeProperties/password");
-        assert_eq!(found[1].origin.path, "$.properties.typeProperties.password");
-        assert_eq!(found[1].secret_name, "pw");
-        assert_eq!(found[1].secret_version.as_deref(), Some("v1"));
+        assert_eq!(found[0].pointer, "/typeProperties/password");
+        assert_eq!(found[0].origin.path, "$.properties.typeProperties.password");
+        assert_eq!(found[0].secret_name, "pw");
+        assert_eq!(found[0].secret_version.as_deref(), Some("v1"));
+        assert_eq!(found[1].pointer, "/typeProperties/list/0/x");
+        assert_eq!(
+            found[1].origin.path,
+            "$.properties.typeProperties.list[0].x"
+        );
+        assert_eq!(found[1].store, "kv2");
+        assert_eq!(found[1].secret_version, None);
         let bad = json!({"p": {"type": "AzureKeyVaultSecret", "store": {"referenceName": "kv"}}});
         let e = key_vault_references(&Node::at(&bad, file, "$.properties"), "ls").unwrap_err();
         assert!(e.to_string().contains("$.properties.p.secretName"), "{e}");

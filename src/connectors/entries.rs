@@ -81,6 +81,17 @@ pub struct SinkEntry {
     pub build: fn(&SinkRequest<'_>) -> Result<Arc<dyn CopySink>, BuildError>,
 }
 
+/// The properties every ADF copy sink may have that quiver has no use for (it batches and
+/// retries in its own way); sinks pass them to [`crate::config::Node::note_unused_keys`].
+pub const COPY_SINK_UNUSED: &[&str] = &[
+    "writeBatchSize",
+    "writeBatchTimeout",
+    "sinkRetryCount",
+    "sinkRetryWait",
+    "maxConcurrentConnections",
+    "disableMetricsCollection",
+];
+
 /// What a source is built from.
 #[derive(Debug)]
 pub struct SourceRequest<'a> {

@@ -84,6 +84,16 @@ pub fn start_azurite_service(service: &str, test: &str) -> Azurite {
     azurite
 }
 
+/// `to_sign` signed with the development account's key (HMAC-SHA256), base64.
+pub fn sign(to_sign: &str) -> String {
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(KEY)
+        .unwrap();
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key);
+    base64::engine::general_purpose::STANDARD
+        .encode(ring::hmac::sign(&key, to_sign.as_bytes()).as_ref())
+}
+
 /// Creates a container with a Shared Key signed request (object_store cannot create one).
 pub async fn create_container(port: u16, container: &str) {
     let date = chrono::Utc::now()
@@ -93,12 +103,7 @@ pub async fn create_container(port: u16, container: &str) {
     let string_to_sign = format!(
         "PUT\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:{date}\nx-ms-version:{version}\n/{ACCOUNT}/{ACCOUNT}/{container}\nrestype:container"
     );
-    let key = base64::engine::general_purpose::STANDARD
-        .decode(KEY)
-        .unwrap();
-    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key);
-    let signature = base64::engine::general_purpose::STANDARD
-        .encode(ring::hmac::sign(&key, string_to_sign.as_bytes()).as_ref());
+    let signature = sign(&string_to_sign);
     let response = reqwest::Client::new()
         .put(format!(
             "http://127.0.0.1:{port}/{ACCOUNT}/{container}?restype=container"

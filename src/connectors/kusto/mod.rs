@@ -1,5 +1,6 @@
 //! Azure Data Explorer (Kusto): a KQL query as a source, read over Kusto's REST API (v2) and
-//! streamed into Arrow.
+//! streamed into Arrow; and a table as a sink, written by queued or streaming ingestion
+//! ([`sink`], [`ingest`]).
 //!
 //! ```json
 //! {"name": "Adx", "properties": {"type": "AzureDataExplorer", "typeProperties": {
@@ -11,8 +12,8 @@
 //! "source": {"type": "AzureDataExplorerSource", "query": "Events | where Level == 'Error'"}
 //! ```
 //!
-//! The properties are listed in [`adf::linked_service`] and [`adf::dataset`]; the type table
-//! is in [`types`].
+//! The properties are listed in [`adf::linked_service`], [`adf::dataset`] and [`adf::sink`];
+//! the type table is in [`types`]; tokens come from the shared [`crate::connectors::azure`].
 //!
 //! # Data flow
 //!

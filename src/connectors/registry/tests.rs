@@ -21,6 +21,7 @@ fn names_come_from_the_tables() {
             "Spark",
             "ArrowFlight",
             "AzureDataExplorer",
+            "AzureKeyVault",
         ]
     );
     assert_eq!(
@@ -34,7 +35,10 @@ fn names_come_from_the_tables() {
             "AzureDataExplorerTable"
         ]
     );
-    assert_eq!(sink_types(), ["ParquetSink", "ArrowFlightSink"]);
+    assert_eq!(
+        sink_types(),
+        ["ParquetSink", "ArrowFlightSink", "AzureDataExplorerSink"]
+    );
     assert_eq!(
         source_types_for("QuiverSyntheticTable"),
         ["QuiverSyntheticSource"]

@@ -14,7 +14,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::{Value, json};
 
 use super::FakeKusto;
-use crate::azurite::{ACCOUNT, Azurite, KEY, blob_store, create_container, start_azurite_service};
+use crate::azurite::{ACCOUNT, Azurite, blob_store, create_container, sign, start_azurite_service};
 use crate::support::{factory_folder, quiver, unique_dir};
 
 const CONTAINER: &str = "tempstorage";
@@ -31,12 +31,7 @@ fn account_sas() -> String {
         "https,http",
     );
     let to_sign = format!("{ACCOUNT}\n{sp}\n{ss}\n{srt}\n\n{se}\n\n{spr}\n{sv}\n");
-    let key = base64::engine::general_purpose::STANDARD
-        .decode(KEY)
-        .unwrap();
-    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key);
-    let sig = base64::engine::general_purpose::STANDARD
-        .encode(ring::hmac::sign(&key, to_sign.as_bytes()).as_ref());
+    let sig = sign(&to_sign);
     let sig: String = url::form_urlencoded::byte_serialize(sig.as_bytes()).collect();
     format!("sv={sv}&ss={ss}&srt={srt}&sp={sp}&se={se}&spr={spr}&sig={sig}")
 }

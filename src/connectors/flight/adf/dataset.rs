@@ -17,6 +17,7 @@
 use std::sync::Arc;
 
 use crate::config::{ConfigError, CopySink as SinkSettings, CopySource, Dataset, Node, Origin};
+use crate::connectors::entries::COPY_SINK_UNUSED;
 use crate::connectors::flight::sink::{DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES_RANGE};
 
 /// `ArrowFlightDataset` typeProperties.
@@ -157,17 +158,7 @@ fn parse_sink(sink: &Node<'_>) -> Result<FlightSinkSettings, ConfigError> {
         .opt_u64_in("maxMessageBytes", MAX_MESSAGE_BYTES_RANGE)?
         .map(|v| v as usize)
         .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES);
-    sink.note_unused_keys(
-        &["type", "maxMessageBytes"],
-        &[
-            "writeBatchSize",
-            "writeBatchTimeout",
-            "sinkRetryCount",
-            "sinkRetryWait",
-            "maxConcurrentConnections",
-            "disableMetricsCollection",
-        ],
-    );
+    sink.note_unused_keys(&["type", "maxMessageBytes"], COPY_SINK_UNUSED);
     Ok(FlightSinkSettings {
         max_message_bytes,
         origin: sink.origin(),

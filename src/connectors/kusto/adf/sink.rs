@@ -23,6 +23,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::config::{ConfigError, CopySink as SinkSettings, Node, Origin};
+use crate::connectors::entries::COPY_SINK_UNUSED;
 
 /// `maxBlobSizeMB`'s default.
 pub const DEFAULT_MAX_BLOB_MB: u64 = 1024;
@@ -180,14 +181,7 @@ fn parse_sink(sink: &Node<'_>) -> Result<KustoSinkSettings, ConfigError> {
             "ingestionMethod",
             "maxBlobSizeMB",
         ],
-        &[
-            "writeBatchSize",
-            "writeBatchTimeout",
-            "sinkRetryCount",
-            "sinkRetryWait",
-            "maxConcurrentConnections",
-            "disableMetricsCollection",
-        ],
+        COPY_SINK_UNUSED,
     );
     Ok(KustoSinkSettings {
         mapping_name,
