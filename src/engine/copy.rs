@@ -42,7 +42,7 @@ use super::checkpoint::{
     PartitionState, plan_hash,
 };
 use super::scan::{ScanRuns, SourceScanExec};
-use super::sink::{CopyState, StateError, WriterSink};
+use super::sink::{CopyState, StateError, WriterSink, remove_uncommitted};
 use super::slice::PartitionSliceExec;
 use super::{EngineError, EngineOptions, session_with_source};
 use crate::connectors::sink::{Location, PartitionManifest};
@@ -288,14 +288,10 @@ impl CopyPlan {
                     checkpoint = previous;
                 }
                 (false, Some(previous)) => {
-                    // A fresh run: what an earlier run left is removed first.
+                    // A fresh run: what an earlier run left is removed first (but not what
+                    // a per-partition sink committed).
                     let old = sink.resumed_as(&previous.copy_id);
-                    let manifests: Vec<_> = previous
-                        .partitions
-                        .into_iter()
-                        .map(|p| p.manifest)
-                        .collect();
-                    old.abort(&manifests).await?;
+                    remove_uncommitted(old.as_ref(), &previous.partitions).await?;
                 }
                 (false, None) => {}
             }
@@ -407,8 +403,8 @@ impl CopyPlan {
         let result = if keep {
             sink.abort_leftovers(&self.state.manifests().await).await
         } else {
-            let manifests = self.state.manifests().await;
-            let removed = sink.abort(&manifests).await;
+            let partitions = self.state.snapshot().await.partitions;
+            let removed = remove_uncommitted(sink.as_ref(), &partitions).await;
             if let Some(store) = self.state.store()
                 && let Err(e) = store.remove().await
             {

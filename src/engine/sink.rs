@@ -26,9 +26,38 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType};
 use futures::StreamExt;
 use tokio::sync::Mutex;
 
-use super::checkpoint::{Checkpoint, CheckpointError, CheckpointStore, PartitionState};
+use super::checkpoint::{
+    Checkpoint, CheckpointError, CheckpointStore, PartitionCheckpoint, PartitionState,
+};
 use super::scan::{ResumePoint, ScanRuns};
 use crate::connectors::sink::{CommitMode, CopySink, PartitionManifest, SinkError, SinkPartition};
+
+/// `partitions`' manifests split into (committed, not committed): a partition is committed
+/// when it is done and `sink` commits per partition (its output is visible already).
+pub fn split_committed(
+    partitions: &[PartitionCheckpoint],
+    sink: &dyn CopySink,
+) -> (Vec<PartitionManifest>, Vec<PartitionManifest>) {
+    let per_partition = sink.commit_mode() == CommitMode::PerPartition;
+    let (committed, open): (Vec<_>, Vec<_>) = partitions
+        .iter()
+        .partition(|p| per_partition && p.state == PartitionState::Done);
+    let manifests =
+        |ps: Vec<&PartitionCheckpoint>| ps.into_iter().map(|p| p.manifest.clone()).collect();
+    (manifests(committed), manifests(open))
+}
+
+/// Removes what a failed or abandoned copy staged, except what a per-partition sink already
+/// committed: those partitions' output is visible, and removing what it was made from (an
+/// ingestion's blobs) could only lose data.
+pub async fn remove_uncommitted(
+    sink: &dyn CopySink,
+    partitions: &[PartitionCheckpoint],
+) -> Result<(), SinkError> {
+    let (committed, open) = split_committed(partitions, sink);
+    sink.discard(&open).await?;
+    sink.abort_leftovers(&committed).await
+}
 
 /// A copy's shared state: the sink, what each partition made durable, and the checkpoint.
 #[derive(Debug)]

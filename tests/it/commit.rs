@@ -111,11 +111,14 @@ impl CopySink for PerPartitionSink {
         })
     }
     async fn discard(&self, manifests: &[PartitionManifest]) -> Result<(), SinkError> {
-        self.0.push(format!("discard {}", manifests.len()));
+        let partitions: Vec<usize> = manifests.iter().map(|m| m.partition).collect();
+        self.0.push(format!("discard {partitions:?}"));
         Ok(())
     }
-    async fn abort_leftovers(&self, _keep: &[PartitionManifest]) -> Result<(), SinkError> {
-        self.0.push("abort_leftovers".into());
+    async fn abort_leftovers(&self, keep: &[PartitionManifest]) -> Result<(), SinkError> {
+        let partitions: Vec<usize> = keep.iter().map(|m| m.partition).collect();
+        self.0
+            .push(format!("abort_leftovers keeping {partitions:?}"));
         Ok(())
     }
 }
@@ -189,6 +192,13 @@ async fn a_later_failure_leaves_committed_partitions_and_skips_the_final_commit(
     );
     assert!(
         !events.iter().any(|e| e.starts_with("commit_partition 2")),
+        "{events:?}"
+    );
+    // The clean-up removes only what was not committed: partitions 0 and 1 are visible, and
+    // what they were made from (an ingestion's blobs) must stay.
+    assert!(events.contains(&"discard [2, 3]".to_string()), "{events:?}");
+    assert!(
+        events.contains(&"abort_leftovers keeping [0, 1]".to_string()),
         "{events:?}"
     );
 }

@@ -354,7 +354,7 @@ fn missing_environment_variable() {
 }
 
 #[test]
-fn key_vault_secret_is_rejected() {
+fn key_vault_secret_naming_no_vault_is_a_dangling_reference() {
     let dir = sample_with(
         "linkedService/LocalDisk.json",
         json!({"name": "LocalDisk", "properties": {"type": "FileServer", "typeProperties": {
@@ -362,22 +362,20 @@ fn key_vault_secret_is_rejected() {
             "password": {"type": "AzureKeyVaultSecret",
                 "store": {"referenceName": "kv", "type": "LinkedServiceReference"}, "secretName": "pw"}}}}),
     );
-    let err = load(dir.path()).unwrap_err();
-    let msg = err.to_string();
-    match err {
-        ConfigError::InvalidValue {
-            file, path, value, ..
+    // Checked before any vault is asked: the store must be a linked service of the factory.
+    match load(dir.path()).unwrap_err() {
+        ConfigError::DanglingReference {
+            file, path, name, ..
         } => {
             assert_eq!(file, dir.path().join("linkedService/LocalDisk.json"));
-            assert_eq!(path, "$.properties.typeProperties.password.type");
-            assert_eq!(value, "AzureKeyVaultSecret");
+            assert_eq!(
+                path,
+                "$.properties.typeProperties.password.store.referenceName"
+            );
+            assert_eq!(name, "kv");
         }
         other => panic!("unexpected {other:?}"),
     }
-    assert!(
-        msg.contains("Key Vault") && msg.contains("EnvironmentVariable"),
-        "{msg}"
-    );
 }
 
 #[test]
@@ -444,7 +442,10 @@ fn unknown_dataset_and_sink_types() {
         } => {
             assert_eq!(path, "$.properties.activities[1].typeProperties.sink.type");
             assert_eq!(found, "AvroSink");
-            assert_eq!(allowed, ["ParquetSink", "ArrowFlightSink"]);
+            assert_eq!(
+                allowed,
+                ["ParquetSink", "ArrowFlightSink", "AzureDataExplorerSink"]
+            );
         }
         other => panic!("unexpected {other:?}"),
     }
