@@ -25,6 +25,7 @@ use serde_json::{Value, json};
 
 use super::client::KustoClient;
 use super::errors::{KustoError, Role};
+use super::status::StatusTable;
 use crate::connectors::azure::auth;
 use crate::types::Secret;
 
@@ -117,6 +118,28 @@ pub enum IngestError {
     ContainerGone {
         /// The blob URL without its SAS.
         url: String,
+    },
+    /// Kusto reported an ingestion failed (`waitForIngestion`).
+    #[error("ingestion of {blob} ended {status}: {code}: {details}")]
+    IngestionFailed {
+        /// The blob, without SAS.
+        blob: String,
+        /// `Failed` or `PartiallySucceeded`.
+        status: String,
+        /// The service's `ErrorCode`.
+        code: String,
+        /// The service's `Details`.
+        details: String,
+    },
+    /// `waitForIngestion` ran out of time.
+    #[error(
+        "{pending} ingestion(s) still pending after {limit:?}; they may still complete: raise ingestionWaitTimeout, or check the table later"
+    )]
+    WaitTimedOut {
+        /// Ingestions not reported yet.
+        pending: usize,
+        /// `ingestionWaitTimeout`.
+        limit: std::time::Duration,
     },
     /// One streaming request would exceed the 4 MB limit.
     #[error(
@@ -269,10 +292,14 @@ pub struct IngestionResources {
     queues: Vec<Secret>,
     /// The TempStorage containers.
     pub containers: Vec<TempContainer>,
+    /// The IngestionsStatusTable URLs, with their SAS.
+    status_tables: Vec<StatusTable>,
     /// The identity token the messages carry.
     authorization_context: Secret,
     /// When they were fetched.
     pub fetched: Instant,
+    /// The data management endpoint they came from, for messages.
+    endpoint: String,
 }
 
 impl IngestionResources {
@@ -284,6 +311,7 @@ impl IngestionResources {
             .await?;
         let mut queues = Vec::new();
         let mut containers = Vec::new();
+        let mut status_tables = Vec::new();
         if let Some(table) = tables.first() {
             let kinds = string_column(&table.batch, "ResourceTypeName");
             let roots = string_column(&table.batch, "StorageRoot");
@@ -291,6 +319,9 @@ impl IngestionResources {
                 match kind.as_str() {
                     "SecuredReadyForAggregationQueue" => queues.push(Secret::new(root.clone())),
                     "TempStorage" => containers.push(TempContainer::parse(&endpoint, root)?),
+                    "IngestionsStatusTable" => status_tables.push(StatusTable {
+                        url: Secret::new(root.clone()),
+                    }),
                     _ => {}
                 }
             }
@@ -315,12 +346,16 @@ impl IngestionResources {
             .and_then(|t| string_column(&t.batch, "AuthorizationContext").pop())
             .filter(|s| !s.is_empty())
             .map(Secret::new)
-            .ok_or(IngestError::NoIdentityToken { endpoint })?;
+            .ok_or_else(|| IngestError::NoIdentityToken {
+                endpoint: endpoint.clone(),
+            })?;
         Ok(IngestionResources {
             queues,
             containers,
+            status_tables,
             authorization_context,
             fetched: Instant::now(),
+            endpoint,
         })
     }
 
@@ -330,7 +365,9 @@ impl IngestionResources {
     }
 
     /// Posts the message announcing `blob` (in `container`) to queue `which` (taken modulo the
-    /// number of queues, so that ingestions spread over them).
+    /// number of queues, so that ingestions spread over them). With `track`, the ingestion is
+    /// first recorded as pending in a status table, and the message asks the service to report
+    /// there; the table and the ingestion's id are returned for [`StatusTable::status`].
     pub async fn announce(
         &self,
         http: &reqwest::Client,
@@ -338,13 +375,40 @@ impl IngestionResources {
         container: &TempContainer,
         blob: &str,
         message: &IngestionMessage<'_>,
-    ) -> Result<(), IngestError> {
+        track: bool,
+    ) -> Result<Option<(StatusTable, String)>, IngestError> {
         let queue = &self.queues[which % self.queues.len()];
+        let id = uuid::Uuid::new_v4().to_string();
+        let table = match track {
+            false => None,
+            true => {
+                let table = self
+                    .status_tables
+                    .get(which % self.status_tables.len().max(1))
+                    .ok_or_else(|| IngestError::NoResources {
+                        endpoint: self.endpoint.clone(),
+                        kind: "IngestionsStatusTable",
+                    })?;
+                table
+                    .insert_pending(
+                        http,
+                        &id,
+                        &container.blob_url(blob),
+                        message.database,
+                        message.table,
+                    )
+                    .await?;
+                Some(table.clone())
+            }
+        };
         let body = message.to_json(
+            &id,
             &container.blob_url_with_sas(blob),
             &self.authorization_context,
+            table.as_ref(),
         );
-        post_queue_message(http, queue, &body).await
+        post_queue_message(http, queue, &body).await?;
+        Ok(table.map(|t| (t, id)))
     }
 }
 
@@ -386,8 +450,15 @@ pub struct IngestionMessage<'a> {
 }
 
 impl IngestionMessage<'_> {
-    /// The message JSON: `blob` is the blob URL with its SAS.
-    fn to_json(&self, blob: &Secret, authorization_context: &Secret) -> Value {
+    /// The message JSON: `id` is the ingestion's (source) id, `blob` the blob URL with its
+    /// SAS; with `status`, the service reports to that table.
+    fn to_json(
+        &self,
+        id: &str,
+        blob: &Secret,
+        authorization_context: &Secret,
+        status: Option<&StatusTable>,
+    ) -> Value {
         let mut additional = serde_json::Map::new();
         for (k, v) in self.additional {
             // Kusto reads every additional property as a string.
@@ -421,8 +492,8 @@ impl IngestionMessage<'_> {
         if self.mapping_name.is_some() || self.mapping_json.is_some() {
             additional.insert("ingestionMappingType".into(), "Parquet".into());
         }
-        json!({
-            "Id": uuid::Uuid::new_v4().to_string(),
+        let mut message = json!({
+            "Id": id,
             "BlobPath": blob.expose(),
             "RawDataSize": self.raw_size,
             "DatabaseName": self.database,
@@ -430,13 +501,17 @@ impl IngestionMessage<'_> {
             "RetainBlobOnSuccess": true,
             "FlushImmediately": self.flush_immediately,
             "IgnoreSizeLimit": false,
-            "ReportLevel": 0,
-            "ReportMethod": 0,
+            "ReportLevel": if status.is_some() { 2 } else { 0 },
+            "ReportMethod": if status.is_some() { 1 } else { 0 },
             "SourceMessageCreationTime": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             "ApplicationForTracing": "quiver",
             "ClientVersionForTracing": concat!("quiver/", env!("CARGO_PKG_VERSION")),
             "AdditionalProperties": additional,
-        })
+        });
+        if let Some(table) = status {
+            message["IngestionStatusInTable"] = table.message_field(id);
+        }
+        message
     }
 }
 
@@ -559,14 +634,37 @@ mod tests {
             mapping_json: None,
             additional: &additional,
         };
-        let v = m.to_json(&Secret::new("https://a/b?sig=s"), &Secret::new("ctx"));
+        let v = m.to_json(
+            "id-1",
+            &Secret::new("https://a/b?sig=s"),
+            &Secret::new("ctx"),
+            None,
+        );
+        assert_eq!(v["Id"], "id-1");
+        assert_eq!(v["ReportMethod"], 0);
+        assert!(v.get("IngestionStatusInTable").is_none());
+        let table = StatusTable {
+            url: Secret::new("https://a.table.core.windows.net/ingestionsstatus?sig=t"),
+        };
+        let tracked = m.to_json(
+            "id-1",
+            &Secret::new("https://a/b?sig=s"),
+            &Secret::new("ctx"),
+            Some(&table),
+        );
+        assert_eq!(tracked["ReportLevel"], 2);
+        assert_eq!(tracked["ReportMethod"], 1);
+        assert_eq!(tracked["IngestionStatusInTable"]["PartitionKey"], "id-1");
+        assert_eq!(
+            tracked["IngestionStatusInTable"]["RowKey"],
+            super::super::status::ROW_KEY
+        );
         assert_eq!(v["BlobPath"], "https://a/b?sig=s");
         assert_eq!(v["DatabaseName"], "db");
         assert_eq!(v["TableName"], "T");
         assert_eq!(v["RawDataSize"], 1337);
         assert_eq!(v["FlushImmediately"], true);
         assert_eq!(v["RetainBlobOnSuccess"], true);
-        assert!(uuid::Uuid::parse_str(v["Id"].as_str().unwrap()).is_ok());
         let a = &v["AdditionalProperties"];
         assert_eq!(a["authorizationContext"], "ctx");
         assert_eq!(a["format"], "parquet");

@@ -50,6 +50,7 @@ pub mod ingest;
 pub mod response;
 pub mod sink;
 pub mod source;
+pub mod status;
 pub mod types;
 pub mod v1;
 pub mod values;

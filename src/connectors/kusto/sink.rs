@@ -61,6 +61,7 @@ use super::ingest::{
     IngestError, IngestionMessage, IngestionResources, RESOURCES_TTL, TempContainer,
     ingestion_endpoint,
 };
+use super::status::StatusTable;
 use crate::connectors::sink::{
     CommitMode, CommitSummary, CopySink, PartitionManifest, PartitionWriter, SinkError,
     SinkPartition, StagedItem,
@@ -113,6 +114,8 @@ struct Shared {
     http: reqwest::Client,
     resources: Mutex<Option<Arc<IngestionResources>>>,
     bytes: AtomicU64,
+    /// With `waitForIngestion`: each announced blob's status table, ingestion id and URL.
+    tracked: std::sync::Mutex<Vec<(StatusTable, String, String)>>,
 }
 
 /// A Kusto table as a copy's destination.
@@ -192,6 +195,7 @@ impl KustoCopySink {
                 http,
                 resources: Mutex::new(None),
                 bytes: AtomicU64::new(0),
+                tracked: std::sync::Mutex::new(Vec::new()),
             }),
         })
     }
@@ -276,18 +280,72 @@ impl KustoCopySink {
                     container,
                     &blob.blob,
                     &message,
+                    s.wait.is_some(),
                 )
                 .await;
             match sent {
+                Ok(tracked) => {
+                    if let Some((table, id)) = tracked {
+                        self.shared
+                            .tracked
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push((table, id, container.blob_url(&blob.blob)));
+                    }
+                    return Ok(());
+                }
                 Err(e) if e.is_transient() && attempt < ANNOUNCE_RETRIES => {
                     let wait = FIRST_BACKOFF * 2u32.pow(attempt);
                     tracing::warn!(partition, chunk, "{e}; retrying in {wait:?}");
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
-                other => return other,
+                Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Polls the status table until Kusto has reported every announced blob, at most
+    /// `limit`; the first failure (or the time running out) is the error.
+    async fn wait_for_ingestions(&self, limit: Duration) -> Result<(), IngestError> {
+        let mut pending = std::mem::take(
+            &mut *self
+                .shared
+                .tracked
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        let deadline = tokio::time::Instant::now() + limit;
+        let mut pause = Duration::from_millis(250);
+        while !pending.is_empty() {
+            let mut still = Vec::with_capacity(pending.len());
+            for (table, id, blob) in pending {
+                let status = table.status(&self.shared.http, &id).await?;
+                if !status.is_final() {
+                    still.push((table, id, blob));
+                } else if !status.is_success() {
+                    return Err(IngestError::IngestionFailed {
+                        blob,
+                        status: status.status,
+                        code: status.error_code,
+                        details: status.details,
+                    });
+                }
+            }
+            pending = still;
+            if pending.is_empty() {
+                break;
+            }
+            if tokio::time::Instant::now() + pause > deadline {
+                return Err(IngestError::WaitTimedOut {
+                    pending: pending.len(),
+                    limit,
+                });
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(10));
+        }
+        Ok(())
     }
 
     /// Deletes the blobs `items` name, ignoring those already gone.
@@ -448,6 +506,9 @@ impl CopySink for KustoCopySink {
     }
 
     async fn commit(&self, manifests: &[PartitionManifest]) -> Result<CommitSummary, SinkError> {
+        if let Some(limit) = self.settings().wait {
+            self.wait_for_ingestions(limit).await.map_err(sink_error)?;
+        }
         let o = &self.shared.options;
         Ok(CommitSummary {
             files: vec![format!(

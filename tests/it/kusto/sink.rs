@@ -19,12 +19,13 @@ use crate::support::{factory_folder, quiver, unique_dir};
 
 const CONTAINER: &str = "tempstorage";
 const QUEUE: &str = "readyforaggregation-secured";
+const STATUS_TABLE: &str = "ingestionsstatus";
 
-/// An account SAS (version 2019-12-12) for Azurite's development account, blob and queue.
+/// An account SAS (version 2019-12-12) for Azurite's development account: blob, queue, table.
 fn account_sas() -> String {
     let (sv, ss, srt, sp, se, spr) = (
         "2019-12-12",
-        "bq",
+        "bqt",
         "sco",
         "rwdlacup",
         "2099-01-01T00:00:00Z",
@@ -36,11 +37,12 @@ fn account_sas() -> String {
     format!("sv={sv}&ss={ss}&srt={srt}&sp={sp}&se={se}&spr={spr}&sig={sig}")
 }
 
-/// Azurite's blob and queue services, a container and a queue, and a fake Kusto whose
-/// `.get ingestion resources` names them.
+/// Azurite's blob, queue and table services, a container, a queue and a status table, and a
+/// fake Kusto whose `.get ingestion resources` names them.
 struct Ingestion {
     blob: Azurite,
     queue: Azurite,
+    table: Azurite,
     kusto: FakeKusto,
     sas: String,
 }
@@ -49,8 +51,22 @@ impl Ingestion {
     async fn start(test: &str, kusto_args: &[&str]) -> Ingestion {
         let blob = start_azurite_service("blob", &format!("{test}-blob"));
         let queue = start_azurite_service("queue", &format!("{test}-queue"));
+        let table = start_azurite_service("table", &format!("{test}-table"));
         create_container(blob.port, CONTAINER).await;
         let sas = account_sas();
+        let created = reqwest::Client::new()
+            .post(format!(
+                "http://127.0.0.1:{}/{ACCOUNT}/Tables?{sas}",
+                table.port
+            ))
+            .header("accept", "application/json;odata=nometadata")
+            .header("content-type", "application/json")
+            .header("x-ms-version", "2019-02-02")
+            .body(json!({"TableName": STATUS_TABLE}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status().as_u16(), 201, "creating the status table");
         let created = reqwest::Client::new()
             .put(format!(
                 "http://127.0.0.1:{}/{ACCOUNT}/{QUEUE}?{sas}",
@@ -82,6 +98,13 @@ impl Ingestion {
                     "TempStorage",
                     format!("http://127.0.0.1:{}/{ACCOUNT}/{CONTAINER}?{sas}", blob.port)
                 ],
+                [
+                    "IngestionsStatusTable",
+                    format!(
+                        "http://127.0.0.1:{}/{ACCOUNT}/{STATUS_TABLE}?{sas}",
+                        table.port
+                    )
+                ],
             ])
             .to_string(),
         )
@@ -101,6 +124,7 @@ impl Ingestion {
         Ingestion {
             blob,
             queue,
+            table,
             kusto,
             sas,
         }
@@ -547,4 +571,132 @@ async fn refusals_name_the_ingestor_role_and_a_missing_table() {
     assert!(stderr.contains("typeProperties.table"), "{stderr}");
     assert!(stderr.contains("Events.json"), "{stderr}");
     assert_eq!(ing.kusto.requests().len(), before, "nothing was sent");
+}
+
+impl Ingestion {
+    /// The status entity of ingestion `id`.
+    fn entity_url(&self, id: &str) -> String {
+        format!(
+            "http://127.0.0.1:{}/{ACCOUNT}/{STATUS_TABLE}(PartitionKey='{id}',RowKey='00000000-0000-0000-0000-000000000000')?{}",
+            self.table.port, self.sas
+        )
+    }
+
+    async fn entity(&self, id: &str) -> Value {
+        let text = reqwest::Client::new()
+            .get(self.entity_url(id))
+            .header("accept", "application/json;odata=nometadata")
+            .header("x-ms-version", "2019-02-02")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// Plays the data management service: takes each message off the queue and sets its
+    /// status entity to what `verdict` says for the message's index, until `n` were seen.
+    async fn report(&self, n: usize, verdict: impl Fn(usize) -> Value) -> Vec<Value> {
+        let mut seen = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while seen.len() < n && Instant::now() < deadline {
+            for m in self.drain().await {
+                let id = m["IngestionStatusInTable"]["PartitionKey"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                assert_eq!(
+                    self.entity(&id).await["Status"],
+                    "Pending",
+                    "recorded before the message"
+                );
+                let mut entity = verdict(seen.len());
+                entity["PartitionKey"] = json!(id);
+                entity["RowKey"] = json!("00000000-0000-0000-0000-000000000000");
+                let r = reqwest::Client::new()
+                    .put(self.entity_url(&id))
+                    .header("content-type", "application/json")
+                    .header("accept", "application/json;odata=nometadata")
+                    .header("x-ms-version", "2019-02-02")
+                    .header("if-match", "*")
+                    .body(entity.to_string())
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(
+                    r.status().is_success(),
+                    "updating the status: {}",
+                    r.status()
+                );
+                seen.push(m);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        seen
+    }
+}
+
+#[tokio::test]
+async fn waiting_for_ingestion_follows_the_status_table() {
+    let ing = Ingestion::start("kusto-wait", &[]).await;
+    let sink = json!({"type": "AzureDataExplorerSink", "waitForIngestion": true,
+        "ingestionWaitTimeout": "00:01:00"});
+    // Every ingestion succeeds (one skipped, as a tag already present would make it): the
+    // copy ends well, after the reports.
+    let dir = unique_dir("kusto-wait-ok");
+    let f = ing.factory(&dir, 30_000, sink.clone());
+    let child = load(&f, false)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let seen = ing
+        .report(
+            3,
+            |i| json!({"Status": if i == 0 { "Skipped" } else { "Succeeded" }}),
+        )
+        .await;
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(seen.len(), 3, "one blob per partition");
+    for m in &seen {
+        assert_eq!(m["ReportLevel"], 2);
+        assert_eq!(m["ReportMethod"], 1);
+        assert!(
+            m["IngestionStatusInTable"]["TableConnectionString"]
+                .as_str()
+                .unwrap()
+                .contains("sig=")
+        );
+    }
+
+    // One fails: the copy fails with the service's code and details.
+    let dir = unique_dir("kusto-wait-failed");
+    let f = ing.factory(&dir, 30_000, sink);
+    let child = load(&f, false)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    ing.report(3, |i| {
+        if i == 1 {
+            json!({"Status": "Failed", "ErrorCode": "BadRequest_EmptyBlob", "Details": "the blob is empty"})
+        } else {
+            json!({"Status": "Succeeded"})
+        }
+    })
+    .await;
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("BadRequest_EmptyBlob") && stderr.contains("the blob is empty"),
+        "{stderr}"
+    );
 }

@@ -15,6 +15,8 @@
 //! | `flushImmediately` | default false: the data management service batches ingestions; true skips the batching (`FlushImmediately`) |
 //! | `ingestionMethod` | quiver's: `Queued` (default, as ADF) or `Streaming` (`/v1/rest/ingest`, ≤ 4 MB per request, for small loads) |
 //! | `maxBlobSizeMB` | quiver's, queued only: uncompressed (Arrow) megabytes per uploaded blob, 1 to 4096, default 1024 (Kusto's advice: ingest up to 1 GB per blob) |
+//! | `waitForIngestion` | quiver's, queued only: default false (the copy ends once every blob is announced); true records each ingestion in the cluster's status table and ends the copy only when Kusto reports every one done, failing on a failed one |
+//! | `ingestionWaitTimeout` | quiver's: how long `waitForIngestion` waits, `hh:mm:ss`, default `00:30:00` |
 //!
 //! The dataset's `table` is required.
 
@@ -29,6 +31,8 @@ use crate::connectors::entries::COPY_SINK_UNUSED;
 pub const DEFAULT_MAX_BLOB_MB: u64 = 1024;
 /// `maxBlobSizeMB`'s range.
 pub const MAX_BLOB_MB_RANGE: std::ops::RangeInclusive<u64> = 1..=4096;
+/// `ingestionWaitTimeout`'s default.
+pub const DEFAULT_WAIT: std::time::Duration = std::time::Duration::from_secs(1800);
 /// The `ingestionMethod` values.
 pub const INGESTION_METHODS: &[&str] = &["Queued", "Streaming"];
 
@@ -73,6 +77,8 @@ pub struct KustoSinkSettings {
     pub method: IngestionMethod,
     /// `maxBlobSizeMB`, in bytes.
     pub max_blob_bytes: u64,
+    /// `waitForIngestion`: how long to wait (`ingestionWaitTimeout`), when set.
+    pub wait: Option<std::time::Duration>,
     /// Where the `sink` object is.
     pub origin: Origin,
 }
@@ -168,6 +174,25 @@ fn parse_sink(sink: &Node<'_>) -> Result<KustoSinkSettings, ConfigError> {
             _ => IngestionMethod::Queued,
         },
     };
+    let wait = match sink.opt_bool("waitForIngestion")?.unwrap_or(false) {
+        false => None,
+        true => Some(match sink.field("ingestionWaitTimeout") {
+            None => DEFAULT_WAIT,
+            Some(n) => {
+                let text = n.as_str()?;
+                let micros = crate::connectors::kusto::values::timespan_micros(text)
+                    .filter(|m| *m > 0)
+                    .ok_or_else(|| {
+                        n.invalid(
+                            text,
+                            "is not a timespan; write hh:mm:ss, e.g. \"00:30:00\"",
+                            &[],
+                        )
+                    })?;
+                std::time::Duration::from_micros(micros as u64)
+            }
+        }),
+    };
     let max_blob_mb = sink
         .opt_u64_in("maxBlobSizeMB", MAX_BLOB_MB_RANGE)?
         .unwrap_or(DEFAULT_MAX_BLOB_MB);
@@ -180,6 +205,8 @@ fn parse_sink(sink: &Node<'_>) -> Result<KustoSinkSettings, ConfigError> {
             "flushImmediately",
             "ingestionMethod",
             "maxBlobSizeMB",
+            "waitForIngestion",
+            "ingestionWaitTimeout",
         ],
         COPY_SINK_UNUSED,
     );
@@ -192,6 +219,7 @@ fn parse_sink(sink: &Node<'_>) -> Result<KustoSinkSettings, ConfigError> {
         flush_immediately: sink.opt_bool("flushImmediately")?.unwrap_or(false),
         method,
         max_blob_bytes: max_blob_mb * 1024 * 1024,
+        wait,
         origin: sink.origin(),
     })
 }
@@ -214,6 +242,11 @@ mod tests {
         assert_eq!(s.max_blob_bytes, 1024 * 1024 * 1024);
         assert!(s.mapping_name.is_none() && s.mapping_json.is_none());
         assert!(s.tags.is_empty() && s.additional.is_empty());
+        assert_eq!(s.wait, None);
+        let s = parse(r#"{"type": "AzureDataExplorerSink", "waitForIngestion": true}"#).unwrap();
+        assert_eq!(s.wait, Some(DEFAULT_WAIT));
+        let s = parse(r#"{"type": "AzureDataExplorerSink", "waitForIngestion": true, "ingestionWaitTimeout": "00:00:30"}"#).unwrap();
+        assert_eq!(s.wait, Some(std::time::Duration::from_secs(30)));
     }
 
     #[test]
