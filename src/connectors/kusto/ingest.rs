@@ -6,7 +6,7 @@
 //!  ingest-<cluster>  POST /v1/rest/mgmt  .get ingestion resources
 //!                                          ─▶ SecuredReadyForAggregationQueue, TempStorage (SAS URLs)
 //!                                        .get kusto identity token ─▶ AuthorizationContext
-//!  blob:   PUT <TempStorage container>/<db>__<table>__<copy>__<partition>_<chunk>.parquet?<SAS>
+//!  blob:   PUT <TempStorage container>/<db>__<table>__<copy>/<partition>_<chunk>.parquet?<SAS>
 //!  queue:  POST <queue>/messages?<SAS>  <QueueMessage><MessageText>base64(JSON)</MessageText>
 //! ```
 //!
@@ -277,6 +277,32 @@ impl TempContainer {
     /// A blob's URL without the SAS.
     pub fn blob_url(&self, name: &str) -> String {
         format!("{}/{name}", self.url.trim_end_matches('/'))
+    }
+
+    /// Deletes blob `name` with a plain Delete Blob request (object_store deletes through the
+    /// batch API, which a SAS-only container, Azurite's included, may refuse). A blob already
+    /// gone is not an error.
+    pub async fn delete(&self, http: &reqwest::Client, name: &str) -> Result<(), IngestError> {
+        let url = self.blob_url(name);
+        let failed = |detail: String| IngestError::Blob {
+            url: url.clone(),
+            action: "deleting",
+            source: Box::new(object_store::Error::Generic {
+                store: "MicrosoftAzure",
+                source: detail.into(),
+            }),
+        };
+        let response = http
+            .delete(self.blob_url_with_sas(name).expose())
+            .timeout(Duration::from_secs(60))
+            .header("x-ms-version", STORAGE_VERSION)
+            .send()
+            .await
+            .map_err(|e| failed(e.without_url().to_string()))?;
+        match response.status().as_u16() {
+            200..=299 | 404 => Ok(()),
+            status => Err(failed(format!("HTTP {status}"))),
+        }
     }
 
     /// A blob's URL with the SAS, for the ingestion message (which the service reads it with).

@@ -4,7 +4,7 @@
 //! ```text
 //!  queued, per partition p:
 //!    write(batch) ─▶ parquet AsyncArrowWriter ─▶ multipart upload (bounded parts in flight)
-//!                    to <TempStorage>/<db>__<table>__<copy>__<p>_<c>.parquet
+//!                    to <TempStorage>/<db>__<table>__<copy>/<p>_<c>.parquet
 //!      blob closed at maxBlobSizeMB of Arrow data ─▶ manifest item (durable: checkpointed)
 //!    finish ─▶ last blob closed
 //!    commit_partition(p) ─▶ one queue message per blob, tagged
@@ -218,11 +218,12 @@ impl KustoCopySink {
         Ok(fresh)
     }
 
-    /// The prefix of every blob of this copy.
-    fn blob_prefix(&self) -> String {
+    /// The folder of every blob of this copy, so that its leftovers are listed without
+    /// listing the whole (shared) temporary-storage container.
+    fn blob_folder(&self) -> String {
         let o = &self.shared.options;
         format!(
-            "{}__{}__{}__",
+            "{}__{}__{}",
             name_part(&o.cluster.database),
             name_part(&o.table),
             name_part(&self.shared.copy_id)
@@ -358,20 +359,7 @@ impl KustoCopySink {
             let Some(container) = resources.container(&blob.container) else {
                 continue;
             };
-            match container
-                .store
-                .delete(&Path::from(blob.blob.as_str()))
-                .await
-            {
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-                Err(source) => {
-                    return Err(IngestError::Blob {
-                        url: container.blob_url(&blob.blob),
-                        action: "deleting",
-                        source: Box::new(source),
-                    });
-                }
-            }
+            container.delete(&self.shared.http, &blob.blob).await?;
         }
         Ok(())
     }
@@ -551,16 +539,21 @@ impl CopySink for KustoCopySink {
             .filter_map(|i| serde_json::from_str::<BlobRef>(&i.staged).ok())
             .map(|b| b.blob)
             .collect();
-        let prefix = self.blob_prefix();
+        let folder = Path::from(self.blob_folder());
         for container in &resources.containers {
-            let listed: Result<Vec<_>, _> = container.store.list(None).try_collect().await;
-            let Ok(listed) = listed else {
-                continue;
+            let listed: Vec<_> = match container.store.list(Some(&folder)).try_collect().await {
+                Ok(listed) => listed,
+                Err(e) => {
+                    tracing::warn!(container = %container.url, "cannot list this copy's leftover blobs: {e}");
+                    continue;
+                }
             };
             for meta in listed {
                 let name = meta.location.to_string();
-                if name.starts_with(&prefix) && !kept.contains(&name) {
-                    let _ = container.store.delete(&meta.location).await;
+                if !kept.contains(&name)
+                    && let Err(e) = container.delete(&self.shared.http, &name).await
+                {
+                    tracing::warn!(container = %container.url, blob = %name, "cannot remove a leftover blob: {e}");
                 }
             }
         }
@@ -593,8 +586,8 @@ impl BlobWriter {
         let container =
             resources.containers[(self.partition + chunk) % resources.containers.len()].clone();
         let name = format!(
-            "{}{}_{chunk}.parquet",
-            self.sink.blob_prefix(),
+            "{}/{}_{chunk}.parquet",
+            self.sink.blob_folder(),
             self.partition
         );
         let props = WriterProperties::builder()
