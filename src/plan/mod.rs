@@ -150,7 +150,8 @@ pub fn load(path: &Path) -> Result<Factory, ConfigError> {
 /// Reads the factory's Key Vault secrets, when it has any, on a runtime of its own (loading
 /// is synchronous, and may run inside the CLI's runtime).
 fn resolve_key_vault_secrets(factory: &mut Factory) -> Result<(), ConfigError> {
-    if factory.key_vault_references()?.is_empty() {
+    let references = factory.key_vault_references()?;
+    if references.is_empty() {
         return Ok(());
     }
     std::thread::scope(|scope| {
@@ -165,7 +166,7 @@ fn resolve_key_vault_secrets(factory: &mut Factory) -> Result<(), ConfigError> {
                     })?;
                 runtime
                     .block_on(crate::connectors::azure::key_vault::resolve_references(
-                        factory,
+                        factory, references,
                     ))
                     .map(drop)
             })

@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use super::auth::{self, Credential, Identity, TokenError};
 use super::referenced_identity;
-use crate::config::{ConfigError, Factory, LinkedService, Origin, Secret};
+use crate::config::{ConfigError, Factory, KeyVaultReference, LinkedService, Origin, Secret};
 use crate::connectors::entries::LinkedServiceEntry;
 
 /// The Key Vault REST API version read.
@@ -204,10 +204,12 @@ pub async fn fetch_secret(
     }
 }
 
-/// Resolves every `AzureKeyVaultSecret` reference in `factory`'s linked services, in place.
-/// Nothing is sent when there is none.
-pub async fn resolve_references(factory: &mut Factory) -> Result<usize, ConfigError> {
-    let references = factory.key_vault_references()?;
+/// Resolves `references` (found by [`Factory::key_vault_references`]) in `factory`'s linked
+/// services, in place. Nothing is sent when there is none.
+pub async fn resolve_references(
+    factory: &mut Factory,
+    references: Vec<KeyVaultReference>,
+) -> Result<usize, ConfigError> {
     if references.is_empty() {
         return Ok(0);
     }

@@ -186,10 +186,26 @@ impl KustoCopySink {
                     source,
                 })
             })?;
-        Ok(KustoCopySink {
+        Ok(Self::with_clients(
+            options,
+            copy_id.into(),
+            engine,
+            dm,
+            http,
+        ))
+    }
+
+    fn with_clients(
+        options: KustoSinkOptions,
+        copy_id: String,
+        engine: KustoClient,
+        dm: KustoClient,
+        http: reqwest::Client,
+    ) -> Self {
+        KustoCopySink {
             shared: Arc::new(Shared {
                 options,
-                copy_id: copy_id.into(),
+                copy_id,
                 engine,
                 dm,
                 http,
@@ -197,7 +213,7 @@ impl KustoCopySink {
                 bytes: AtomicU64::new(0),
                 tracked: std::sync::Mutex::new(Vec::new()),
             }),
-        })
+        }
     }
 
     fn settings(&self) -> &KustoSinkSettings {
@@ -412,11 +428,15 @@ impl CopySink for KustoCopySink {
     }
 
     fn resumed_as(&self, copy_id: &str) -> Arc<dyn CopySink> {
-        match KustoCopySink::new(self.shared.options.clone(), copy_id) {
-            Ok(sink) => Arc::new(sink),
-            // The options built a sink once; they build it again.
-            Err(_) => Arc::new(self.clone()),
-        }
+        // The same clients (their connection pools and token resources), another copy id.
+        let s = &self.shared;
+        Arc::new(Self::with_clients(
+            s.options.clone(),
+            copy_id.to_string(),
+            s.engine.clone(),
+            s.dm.clone(),
+            s.http.clone(),
+        ))
     }
 
     async fn open_partition(

@@ -8,7 +8,7 @@ use futures::TryStreamExt;
 use object_store::{ObjectStore, ObjectStoreExt};
 use serde_json::{Value, json};
 
-use super::FakeKusto;
+use super::{FakeKusto, service_principal_adx, table_dataset};
 use crate::azurite::{ACCOUNT, KEY, blob_store, create_container, start_azurite_service};
 use crate::support::{factory_folder, quiver, read_parquet, unique_dir};
 
@@ -32,22 +32,14 @@ fn factory(dir: &Path, kusto: &FakeKusto, key_secret: &str) -> PathBuf {
     );
     write(
         "linkedService/Adx.json",
-        json!({"name": "Adx", "properties": {"type": "AzureDataExplorer", "typeProperties": {
-            "endpoint": kusto.url(), "database": "db1", "tenant": "contoso",
-            "authorityHost": kusto.url(), "servicePrincipalId": "app",
-            "servicePrincipalKey": vault_ref(key_secret, None)}}}),
+        service_principal_adx(kusto, "app", vault_ref(key_secret, None)),
     );
     write(
         "linkedService/Blob.json",
         json!({"name": "Blob", "properties": {"type": "AzureBlobStorage",
             "typeProperties": {"connectionString": vault_ref("blob-conn", Some("v2"))}}}),
     );
-    write(
-        "dataset/Big.json",
-        json!({"name": "Big", "properties": {"type": "AzureDataExplorerTable",
-            "linkedServiceName": {"referenceName": "Adx", "type": "LinkedServiceReference"},
-            "typeProperties": {"table": "Big"}}}),
-    );
+    write("dataset/Big.json", table_dataset("Big", "Big"));
     write(
         "dataset/Out.json",
         json!({"name": "Out", "properties": {"type": "Parquet",

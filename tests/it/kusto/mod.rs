@@ -40,6 +40,21 @@ fn script(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// An `AzureDataExplorerTable` dataset `name` over table `table` of linked service `Adx`.
+pub fn table_dataset(name: &str, table: &str) -> Value {
+    json!({"name": name, "properties": {"type": "AzureDataExplorerTable",
+        "linkedServiceName": {"referenceName": "Adx", "type": "LinkedServiceReference"},
+        "typeProperties": {"table": table}}})
+}
+
+/// Linked service `Adx` on `server`'s database `db1`, as service principal `client` of tenant
+/// `contoso` (the fake's token endpoint is the authority) with key `key` (any secret form).
+pub fn service_principal_adx(server: &FakeKusto, client: &str, key: Value) -> Value {
+    json!({"name": "Adx", "properties": {"type": "AzureDataExplorer", "typeProperties": {
+        "endpoint": server.url(), "database": "db1", "tenant": "contoso",
+        "authorityHost": server.url(), "servicePrincipalId": client, "servicePrincipalKey": key}}})
+}
+
 /// A running fake Kusto server on 127.0.0.1; killed when dropped.
 pub struct FakeKusto {
     child: Child,

@@ -13,7 +13,7 @@ use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::{Value, json};
 
-use super::FakeKusto;
+use super::{FakeKusto, service_principal_adx, table_dataset};
 use crate::azurite::{ACCOUNT, Azurite, blob_store, create_container, sign, start_azurite_service};
 use crate::support::{factory_folder, quiver, unique_dir};
 
@@ -197,10 +197,11 @@ impl Ingestion {
         let (factory, write) = factory_folder(dir, "factory");
         write(
             "linkedService/Adx.json",
-            json!({"name": "Adx", "properties": {"type": "AzureDataExplorer", "typeProperties": {
-                "endpoint": self.kusto.url(), "database": "db1", "tenant": "contoso",
-                "authorityHost": self.kusto.url(),
-                "servicePrincipalId": "ingest-app", "servicePrincipalKey": {"type": "SecureString", "value": "app-secret"}}}}),
+            service_principal_adx(
+                &self.kusto,
+                "ingest-app",
+                json!({"type": "SecureString", "value": "app-secret"}),
+            ),
         );
         write(
             "linkedService/Gen.json",
@@ -212,12 +213,7 @@ impl Ingestion {
                 "linkedServiceName": {"referenceName": "Gen", "type": "LinkedServiceReference"},
                 "typeProperties": {"rows": rows, "partitions": 3, "seed": 7, "profile": "hiveBench"}}}),
         );
-        write(
-            "dataset/Events.json",
-            json!({"name": "Events", "properties": {"type": "AzureDataExplorerTable",
-                "linkedServiceName": {"referenceName": "Adx", "type": "LinkedServiceReference"},
-                "typeProperties": {"table": "Events"}}}),
-        );
+        write("dataset/Events.json", table_dataset("Events", "Events"));
         write(
             "pipeline/P.json",
             json!({"name": "P", "properties": {"activities": [

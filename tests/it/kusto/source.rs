@@ -426,11 +426,7 @@ fn factory(dir: &Path, server: &FakeKusto, auth: Value, source: Value) -> std::p
         json!({"name": "uami", "properties": {"type": "ManagedIdentity", "typeProperties": {"clientId": "uami-client"}}}),
     );
     write_parquet_out(&write, &dir.join("out"));
-    write(
-        "dataset/Big.json",
-        json!({"name": "Big", "properties": {"type": "AzureDataExplorerTable",
-        "linkedServiceName": {"referenceName": "Adx", "type": "LinkedServiceReference"}, "typeProperties": {"table": "Big"}}}),
-    );
+    write("dataset/Big.json", super::table_dataset("Big", "Big"));
     write(
         "pipeline/P.json",
         json!({"name": "P", "properties": {"activities": [
