@@ -16,13 +16,14 @@
 //! a literal `@`. In an evaluated node every string is literal.
 
 use std::ops::RangeInclusive;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
 use super::Origin;
 use super::error::ConfigError;
 use super::secret::{self, Secret};
+use crate::types::ConnectorVersion;
 
 /// A JSON value with its file and JSONPath.
 #[derive(Debug, Clone)]
@@ -257,6 +258,60 @@ impl<'a> Node<'a> {
                 Err(self.expression_error("{\"type\": \"Expression\"}"))
             }
             _ => Err(self.wrong_type("a boolean (true or false)")),
+        }
+    }
+
+    /// This node as a TCP port, 1 to 65535 (a number or a string of digits).
+    pub fn as_port(&self) -> Result<u16, ConfigError> {
+        let v = self.as_u64()?;
+        u16::try_from(v).ok().filter(|p| *p > 0).ok_or_else(|| {
+            self.invalid(
+                &v.to_string(),
+                "must be a TCP port between 1 and 65535",
+                &[],
+            )
+        })
+    }
+
+    /// This node as the path of an existing file; `holding` says what the file holds
+    /// ("the trusted CA certificates"), for the error.
+    pub fn as_existing_file(&self, holding: &str) -> Result<PathBuf, ConfigError> {
+        let path = self.as_str()?;
+        if path.is_empty() {
+            return Err(self.invalid(
+                path,
+                format!("must not be empty; give the full path of a PEM file holding {holding}, or remove it"),
+                &[],
+            ));
+        }
+        if !Path::new(path).is_file() {
+            return Err(self.invalid(
+                path,
+                format!("no such file; give the full path of a PEM file holding {holding}"),
+                &[],
+            ));
+        }
+        Ok(PathBuf::from(path))
+    }
+
+    /// `properties.version` of this linked service's properties: `"2.0"` selects the 2.0
+    /// connector; an omitted `version` (or `"1.0"`) the legacy one, ADF's own rule.
+    pub fn connector_version(&self) -> Result<ConnectorVersion, ConfigError> {
+        let Some(node) = self.field("version") else {
+            return Ok(ConnectorVersion::V1);
+        };
+        let text = match node.value {
+            Value::Number(n) => n.to_string(),
+            _ => node.as_str()?.trim().to_string(),
+        };
+        match text.as_str() {
+            "2.0" | "2" => Ok(ConnectorVersion::V2),
+            "1.0" | "1" => Ok(ConnectorVersion::V1),
+            other => Err(node.invalid(
+                other,
+                "the connector version must be \"2.0\", or \"1.0\" (or omitted) for the legacy connector",
+                &["2.0"],
+            )),
         }
     }
 

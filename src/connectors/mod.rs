@@ -46,6 +46,7 @@ pub mod sink;
 pub mod source;
 
 pub mod azure;
+pub mod cassandra;
 pub mod flight;
 pub mod hive;
 pub mod kusto;

@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::entries::{DatasetEntry, LinkedServiceEntry, SinkEntry, SourceEntry};
 use super::{CleanupTracker, Source, SourceError, SourceSpec};
-use super::{azure, flight, hive, kusto, parquet, store, synthetic};
+use super::{azure, cassandra, flight, hive, kusto, parquet, store, synthetic};
 use crate::config::{
     ActivityKind, ConfigError, CopySink, CopySource, Dataset, Factory, LinkedService,
 };
@@ -27,6 +27,7 @@ pub static LINKED_SERVICES: &[LinkedServiceEntry] = &[
     hive::adf::SPARK_LINKED_SERVICE,
     flight::adf::LINKED_SERVICE,
     kusto::adf::LINKED_SERVICE,
+    cassandra::adf::LINKED_SERVICE,
     azure::key_vault::LINKED_SERVICE,
 ];
 
@@ -38,6 +39,7 @@ pub static DATASETS: &[DatasetEntry] = &[
     hive::adf::SPARK_DATASET,
     flight::adf::DATASET,
     kusto::adf::DATASET,
+    cassandra::adf::DATASET,
 ];
 
 /// The Copy and Lookup source types quiver reads.
@@ -48,6 +50,7 @@ pub static SOURCES: &[SourceEntry] = &[
     hive::adf::SPARK_SOURCE,
     flight::adf::SOURCE,
     kusto::adf::SOURCE,
+    cassandra::adf::SOURCE,
 ];
 
 /// The Copy sink types quiver writes.

@@ -49,7 +49,7 @@
 //! | SASL | any other | `SaslPlain` | user (and password) |
 //! | HTTP | any | `Http { path }` | none for Anonymous, else Basic user (and password) |
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use std::sync::Arc;
 
@@ -326,27 +326,6 @@ impl Rules {
     }
 }
 
-/// `properties.version`: `"2.0"` → 2.0, absent → 1.0.
-fn parse_version(props: &Node<'_>) -> Result<ConnectorVersion, ConfigError> {
-    let Some(node) = props.field("version") else {
-        return Ok(ConnectorVersion::V1);
-    };
-    // ADF writes "2.0"; an explicit "1.0" is the legacy version, as an absent one is.
-    let text = match node.value {
-        serde_json::Value::Number(n) => n.to_string(),
-        _ => node.as_str()?.trim().to_string(),
-    };
-    match text.as_str() {
-        "2.0" | "2" => Ok(ConnectorVersion::V2),
-        "1.0" | "1" => Ok(ConnectorVersion::V1),
-        other => Err(node.invalid(
-            other,
-            "the connector version must be \"2.0\", or \"1.0\" (or omitted) for the legacy connector",
-            VERSIONS,
-        )),
-    }
-}
-
 /// A JSON value as shown in an error (never used for secret properties).
 fn shown(node: &Node<'_>) -> String {
     match node.value {
@@ -366,17 +345,6 @@ fn parse_host(tp: &Node<'_>) -> Result<String, ConfigError> {
         ));
     }
     Ok(host.to_string())
-}
-
-fn port_of(node: &Node<'_>) -> Result<u16, ConfigError> {
-    let v = node.as_u64()?;
-    u16::try_from(v).ok().filter(|p| *p > 0).ok_or_else(|| {
-        node.invalid(
-            &v.to_string(),
-            "must be a TCP port between 1 and 65535",
-            &[],
-        )
-    })
 }
 
 /// Warns that `key` is ignored, and why.
@@ -458,25 +426,9 @@ fn parse_credentials(
 
 /// `trustedCertPath`: an existing PEM file.
 fn trusted_cert_path(tp: &Node<'_>) -> Result<Option<PathBuf>, ConfigError> {
-    let Some(node) = tp.field("trustedCertPath") else {
-        return Ok(None);
-    };
-    let path = node.as_str()?;
-    if path.is_empty() {
-        return Err(node.invalid(
-            path,
-            "must not be empty; give the full path of a PEM file, or remove it",
-            &[],
-        ));
-    }
-    if !Path::new(path).is_file() {
-        return Err(node.invalid(
-            path,
-            "no such file; give the full path of a PEM file holding the trusted CA certificates",
-            &[],
-        ));
-    }
-    Ok(Some(PathBuf::from(path)))
+    tp.field("trustedCertPath")
+        .map(|n| n.as_existing_file("the trusted CA certificates"))
+        .transpose()
 }
 
 /// `enableSsl` and the version's TLS properties.
@@ -593,11 +545,11 @@ fn parse_http_path(tp: &Node<'_>, default: &str) -> Result<String, ConfigError> 
 
 /// Reads an `Impala` linked service; `props` is `properties`, for `version`.
 fn parse_impala(props: &Node<'_>, tp: &Node<'_>) -> Result<HiveLinkedService, ConfigError> {
-    let version = parse_version(props)?;
+    let version = props.connector_version()?;
     let rules = rules(Flavor::Impala, version);
     let host = parse_host(tp)?;
     let port = match tp.field("port") {
-        Some(node) => port_of(&node)?,
+        Some(node) => node.as_port()?,
         None => IMPALA_DEFAULT_PORT,
     };
     let protocol = match tp.field("thriftTransportProtocol") {
@@ -635,10 +587,12 @@ fn parse_impala(props: &Node<'_>, tp: &Node<'_>) -> Result<HiveLinkedService, Co
 
 /// Reads a `Spark` linked service; `props` is `properties`, for `version`.
 fn parse_spark(props: &Node<'_>, tp: &Node<'_>) -> Result<HiveLinkedService, ConfigError> {
-    let version = parse_version(props)?;
+    let version = props.connector_version()?;
     let rules = rules(Flavor::Spark, version);
     let host = parse_host(tp)?;
-    let port = port_of(&tp.req("port", "the TCP port, e.g. 10000 (443 for HDInsight)")?)?;
+    let port = tp
+        .req("port", "the TCP port, e.g. 10000 (443 for HDInsight)")?
+        .as_port()?;
     let server_type = match tp.field("serverType") {
         Some(node) => rules.pick(&node, SERVER_TYPE_NAMES, rules.server_types)?,
         None => SparkServerType::SparkThriftServer,

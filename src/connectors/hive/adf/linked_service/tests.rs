@@ -2,6 +2,7 @@
 
 use super::*;
 use serde_json::{Value, json};
+use std::path::Path;
 
 const PASSWORD: &str = "TOPSECRET-hive-password";
 
