@@ -127,24 +127,6 @@ fn malformed(row: usize, t: &CqlType, len: usize) -> ValueError {
     }
 }
 
-/// Splits a page's rows into column-major cells. `rows` yields, per row, its cells in column
-/// order; each row must have exactly `columns` cells.
-pub fn gather<'a, R, I>(columns: usize, rows_hint: usize, rows: R) -> PageCells<'a>
-where
-    R: IntoIterator<Item = I>,
-    I: IntoIterator<Item = Option<&'a [u8]>>,
-{
-    let mut out: PageCells<'a> = (0..columns)
-        .map(|_| Vec::with_capacity(rows_hint))
-        .collect();
-    for row in rows {
-        for (c, cell) in row.into_iter().enumerate().take(columns) {
-            out[c].push(cell);
-        }
-    }
-    out
-}
-
 /// Decodes one column of `t` values into an array of `target`.
 pub fn decode(
     t: &CqlType,

@@ -120,11 +120,15 @@ impl CassandraError {
     /// Whether reading again may succeed.
     pub fn is_transient(&self) -> bool {
         match self {
-            CassandraError::Connect { source, .. } => match source.as_ref() {
-                NewSessionError::FailedToResolveAnyHostname(_) => true,
-                NewSessionError::MetadataError(_) => true,
-                other => !is_auth_text(&other.to_string()),
-            },
+            CassandraError::Connect { source, .. } => {
+                // A refused login is reported inside the metadata and pool errors.
+                !is_auth_text(&source.to_string())
+                    && matches!(
+                        source.as_ref(),
+                        NewSessionError::FailedToResolveAnyHostname(_)
+                            | NewSessionError::MetadataError(_)
+                    )
+            }
             CassandraError::Execute { source, .. } => execution_is_transient(source),
             CassandraError::Prepare { source, .. } => match source.as_ref() {
                 PrepareError::ConnectionPoolError(_) => true,

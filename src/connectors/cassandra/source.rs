@@ -242,8 +242,17 @@ impl CassandraSource {
     }
 }
 
-/// A table's columns in `SELECT *` order, its partition key, and its primary key.
-type TableColumns = (Vec<String>, Vec<String>, Vec<String>);
+/// A table's columns, as the driver's schema metadata lists them.
+struct TableColumns {
+    /// Every column, in `SELECT *` order.
+    all: Vec<String>,
+    /// The partition key.
+    partition_key: Vec<String>,
+    /// The partition key, then the clustering key.
+    primary: Vec<String>,
+    /// The list, set and map columns, by name.
+    collections: Vec<String>,
+}
 
 /// The table's columns in `SELECT *` order, and its partition key, from the driver's schema.
 fn table_columns(
@@ -278,7 +287,19 @@ fn table_columns(
     columns.extend(regular);
     let mut primary = t.partition_key.clone();
     primary.extend(t.clustering_key.iter().cloned());
-    Ok((columns, t.partition_key.clone(), primary))
+    let mut collections: Vec<String> = t
+        .columns
+        .iter()
+        .filter(|(_, c)| cql_type(&c.typ).is_collection())
+        .map(|(n, _)| n.clone())
+        .collect();
+    collections.sort();
+    Ok(TableColumns {
+        all: columns,
+        partition_key: t.partition_key.clone(),
+        primary,
+        collections,
+    })
 }
 
 async fn prepare(session: &Session, cql: &str) -> Result<PreparedStatement, CassandraError> {
@@ -329,11 +350,23 @@ async fn resolve(
                     None => return Err(missing.into()),
                 },
             };
-            let (base_table, (all, partition_key, primary)) = base;
+            let (base_table, tc) = base;
+            if let Some(column) = &vt_column
+                && !tc.collections.contains(column)
+            {
+                return Err(CassandraError::NoSuchVirtualTable {
+                    table: table.clone(),
+                    column: column.clone(),
+                    base: base_table,
+                    known: format!("{:?}", tc.collections),
+                }
+                .into());
+            }
+            let (partition_key, primary) = (tc.partition_key, tc.primary);
             let wanted: Vec<String> = match (&vt_column, columns) {
                 (Some(c), _) => primary.iter().cloned().chain([c.clone()]).collect(),
                 (None, Some(cols)) => cols.clone(),
-                (None, None) => all,
+                (None, None) => tc.all,
             };
             let cql = query::range_select(keyspace, &base_table, &wanted, &partition_key);
             let p = prepare(session, &cql).await?;
@@ -341,28 +374,13 @@ async fn resolve(
             let mut virtual_table = None;
             if let Some(column) = vt_column {
                 let Some((_, t)) = cols.iter().find(|(n, _)| *n == column).cloned() else {
-                    return Err(CassandraError::NoSuchVirtualTable {
-                        table: table.clone(),
-                        column,
-                        base: base_table,
-                        known: String::new(),
+                    return Err(CassandraError::SchemaChanged {
+                        cql,
+                        expected: format!("{wanted:?}"),
+                        found: format!("{cols:?}"),
                     }
                     .into());
                 };
-                if !t.is_collection() {
-                    let known: Vec<String> = cols
-                        .iter()
-                        .filter(|(_, t)| t.is_collection())
-                        .map(|(n, _)| n.clone())
-                        .collect();
-                    return Err(CassandraError::NoSuchVirtualTable {
-                        table: table.clone(),
-                        column,
-                        base: base_table,
-                        known: format!("{known:?}"),
-                    }
-                    .into());
-                }
                 virtual_table = Some(VirtualTable {
                     base: base_table.clone(),
                     column,
@@ -844,8 +862,13 @@ fn decode_page(
         arrays.push(array);
     }
     let rows_num = rows.rows_num();
+    let schema = match &resolved.virtual_table {
+        // The base columns, before the page becomes the virtual table's rows.
+        Some(_) => Arc::new(Schema::new(fields)),
+        None => source.arrow_schema(resolved),
+    };
     RecordBatch::try_new_with_options(
-        Arc::new(Schema::new(fields)),
+        schema,
         arrays,
         &RecordBatchOptions::new().with_row_count(Some(rows_num)),
     )
