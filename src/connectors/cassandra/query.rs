@@ -38,6 +38,31 @@ pub fn range_select(
     )
 }
 
+/// `SELECT cols FROM ks.t WHERE pk1 = ? AND pk2 = ?`: one partition.
+pub fn key_select(
+    keyspace: &str,
+    table: &str,
+    columns: &[String],
+    partition_key: &[String],
+) -> String {
+    let cols = if columns.is_empty() {
+        partition_key
+    } else {
+        columns
+    };
+    let cols = cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
+    let key = partition_key
+        .iter()
+        .map(|c| format!("{} = ?", quote(c)))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    format!(
+        "SELECT {cols} FROM {}.{} WHERE {key}",
+        quote(keyspace),
+        quote(table)
+    )
+}
+
 /// A query that reads a whole table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlainScan {

@@ -28,6 +28,7 @@ use scylla::deserialize::row::ColumnIterator;
 use scylla::policies::retry::FallthroughRetryPolicy;
 use scylla::response::{PagingState, PagingStateResponse};
 use scylla::statement::prepared::PreparedStatement;
+use scylla::value::{CqlDate, CqlTimestamp, CqlValue};
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
@@ -41,8 +42,9 @@ use super::session::{self, ReplicasFirst, cql_type};
 use super::types::{self, CqlType, TypeOptions};
 use super::virtual_tables::{self, VirtualTable};
 use crate::connectors::{
-    Partition, PartitionDescriptor, PartitionProgress, PartitionStream, ResumePosition,
-    ScanRequest, Source, SourceError, SourceSpec, project_schema,
+    CompareOp, FilterSupport, Literal, Partition, PartitionDescriptor, PartitionProgress,
+    PartitionStream, Predicate, ResumePosition, ScanRequest, Source, SourceError, SourceSpec,
+    project_schema,
 };
 use crate::types::{CONNECTOR_VERSION_KEY, ConnectorVersion, SOURCE_SYSTEM_KEY};
 
@@ -427,6 +429,19 @@ impl Source for CassandraSource {
         Ok(self.arrow_schema(&resolved))
     }
 
+    /// Equality on a partition key column can be sent to the cluster: with every partition
+    /// key column equal to a literal, the read is that one partition. The engine filters
+    /// again (`Inexact`), so a literal that does not fit the column never loses rows.
+    fn filter_support(&self, predicate: &Predicate) -> FilterSupport {
+        let Some(resolved) = self.resolved.get() else {
+            return FilterSupport::Unsupported;
+        };
+        match key_literal(resolved, predicate) {
+            Some(_) if matches!(self.config.read, Read::Table { .. }) => FilterSupport::Inexact,
+            _ => FilterSupport::Unsupported,
+        }
+    }
+
     async fn plan(&self, request: &ScanRequest) -> Result<Vec<Partition>, SourceError> {
         let resolved = self.resolved().await?;
         let Read::Table { keyspace, .. } = &self.config.read else {
@@ -436,6 +451,13 @@ impl Source for CassandraSource {
                 resume_from: None,
             }]);
         };
+        if partition_key_values(&resolved, &request.filters).is_some() {
+            return Ok(vec![Partition {
+                index: 0,
+                descriptor: PartitionDescriptor::Whole,
+                resume_from: None,
+            }]);
+        }
         let table = match &resolved.virtual_table {
             Some(vt) => vt.base.clone(),
             None => match &self.config.read {
@@ -490,6 +512,15 @@ impl Source for CassandraSource {
                 Some((*start, *end))
             }
             (PartitionDescriptor::Whole, Read::Query { .. }) => None,
+            (PartitionDescriptor::Whole, Read::Table { .. })
+                if self
+                    .resolved
+                    .get()
+                    .and_then(|r| partition_key_values(r, &request.filters))
+                    .is_some() =>
+            {
+                None
+            }
             _ => return Err(SourceError::foreign_partition(SYSTEM, partition)),
         };
         let position = match &partition.resume_from {
@@ -507,6 +538,7 @@ impl Source for CassandraSource {
             source: Arc::new(source),
             range,
             projection: request.projection.clone(),
+            filters: request.filters.clone(),
             batch_size: request.batch_size.max(1),
             progress,
             next: match &position {
@@ -581,6 +613,7 @@ struct Reader {
     source: Arc<CassandraSource>,
     range: Option<(i64, i64)>,
     projection: Option<Vec<usize>>,
+    filters: Vec<Predicate>,
     batch_size: usize,
     progress: PartitionProgress,
     /// The paging state of the next page to ask for.
@@ -626,7 +659,12 @@ impl Reader {
                 let table = vt.as_ref().map(|v| v.base.as_str()).unwrap_or(table);
                 let columns: Vec<String> =
                     resolved.columns.iter().map(|(n, _)| n.clone()).collect();
-                query::range_select(keyspace, table, &columns, &resolved.partition_key)
+                match self.range {
+                    Some(_) => {
+                        query::range_select(keyspace, table, &columns, &resolved.partition_key)
+                    }
+                    None => query::key_select(keyspace, table, &columns, &resolved.partition_key),
+                }
             }
         };
         let mut p = prepare(&session, &cql).await?;
@@ -685,8 +723,9 @@ impl Reader {
                         .await
                 }
                 None => {
+                    let key = partition_key_values(&resolved, &self.filters).unwrap_or_default();
                     session
-                        .execute_single_page(&statement, (), state.clone())
+                        .execute_single_page(&statement, key, state.clone())
                         .await
                 }
             };
@@ -899,6 +938,54 @@ fn row_key(resolved: &Resolved, cells: &PageCells<'_>, row: usize) -> String {
     }
     out.push('}');
     out
+}
+
+/// The value a predicate gives a partition key column, in the column's CQL type.
+fn key_literal(resolved: &Resolved, predicate: &Predicate) -> Option<(usize, CqlValue)> {
+    let Predicate::Compare {
+        column,
+        op: CompareOp::Eq,
+        value,
+    } = predicate
+    else {
+        return None;
+    };
+    let position = resolved.partition_key.iter().position(|k| k == column)?;
+    let (_, t) = resolved.columns.iter().find(|(n, _)| n == column)?;
+    let v = match (t, value) {
+        (CqlType::Int, Literal::Int64(v)) => CqlValue::Int(i32::try_from(*v).ok()?),
+        (CqlType::BigInt, Literal::Int64(v)) => CqlValue::BigInt(*v),
+        (CqlType::SmallInt, Literal::Int64(v)) => CqlValue::SmallInt(i16::try_from(*v).ok()?),
+        (CqlType::TinyInt, Literal::Int64(v)) => CqlValue::TinyInt(i8::try_from(*v).ok()?),
+        (CqlType::Text, Literal::Utf8(v)) => CqlValue::Text(v.clone()),
+        (CqlType::Ascii, Literal::Utf8(v)) if v.is_ascii() => CqlValue::Ascii(v.clone()),
+        (CqlType::Boolean, Literal::Boolean(v)) => CqlValue::Boolean(*v),
+        (CqlType::Date, Literal::Date32(d)) => {
+            CqlValue::Date(CqlDate((*d as u32).wrapping_add(super::values::DATE_EPOCH)))
+        }
+        (CqlType::Timestamp, Literal::TimestampMicros(us, _)) if us % 1000 == 0 => {
+            CqlValue::Timestamp(CqlTimestamp(us / 1000))
+        }
+        (CqlType::Uuid | CqlType::TimeUuid, Literal::Utf8(v)) => {
+            CqlValue::Uuid(uuid::Uuid::parse_str(v).ok()?)
+        }
+        _ => return None,
+    };
+    Some((position, v))
+}
+
+/// The partition key's values, when the filters fix every partition key column.
+fn partition_key_values(resolved: &Resolved, filters: &[Predicate]) -> Option<Vec<CqlValue>> {
+    if resolved.partition_key.is_empty() || resolved.virtual_table.is_some() {
+        return None;
+    }
+    let mut values: Vec<Option<CqlValue>> = vec![None; resolved.partition_key.len()];
+    for f in filters {
+        if let Some((i, v)) = key_literal(resolved, f) {
+            values[i] = Some(v);
+        }
+    }
+    values.into_iter().collect()
 }
 
 #[cfg(test)]
