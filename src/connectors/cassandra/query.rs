@@ -6,6 +6,37 @@ pub fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
+/// Identifiers, quoted, comma-separated.
+fn list(idents: &[String], separator: &str, each: impl Fn(String) -> String) -> String {
+    idents
+        .iter()
+        .map(|c| each(quote(c)))
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
+/// `SELECT cols FROM ks.t WHERE <condition>`; no columns selects the partition key (a read
+/// that only counts rows).
+fn select(
+    keyspace: &str,
+    table: &str,
+    columns: &[String],
+    partition_key: &[String],
+    condition: &str,
+) -> String {
+    let columns = if columns.is_empty() {
+        partition_key
+    } else {
+        columns
+    };
+    format!(
+        "SELECT {} FROM {}.{} WHERE {condition}",
+        list(columns, ", ", |c| c),
+        quote(keyspace),
+        quote(table)
+    )
+}
+
 /// `SELECT cols FROM ks.t WHERE token(pk) > ? AND token(pk) <= ?`.
 pub fn range_select(
     keyspace: &str,
@@ -13,29 +44,9 @@ pub fn range_select(
     columns: &[String],
     partition_key: &[String],
 ) -> String {
-    let cols = if columns.is_empty() {
-        partition_key
-            .iter()
-            .map(|c| quote(c))
-            .collect::<Vec<_>>()
-            .join(", ")
-    } else {
-        columns
-            .iter()
-            .map(|c| quote(c))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let pk = partition_key
-        .iter()
-        .map(|c| quote(c))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "SELECT {cols} FROM {}.{} WHERE token({pk}) > ? AND token({pk}) <= ?",
-        quote(keyspace),
-        quote(table)
-    )
+    let pk = list(partition_key, ", ", |c| c);
+    let condition = format!("token({pk}) > ? AND token({pk}) <= ?");
+    select(keyspace, table, columns, partition_key, &condition)
 }
 
 /// `SELECT cols FROM ks.t WHERE pk1 = ? AND pk2 = ?`: one partition.
@@ -45,22 +56,8 @@ pub fn key_select(
     columns: &[String],
     partition_key: &[String],
 ) -> String {
-    let cols = if columns.is_empty() {
-        partition_key
-    } else {
-        columns
-    };
-    let cols = cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
-    let key = partition_key
-        .iter()
-        .map(|c| format!("{} = ?", quote(c)))
-        .collect::<Vec<_>>()
-        .join(" AND ");
-    format!(
-        "SELECT {cols} FROM {}.{} WHERE {key}",
-        quote(keyspace),
-        quote(table)
-    )
+    let condition = list(partition_key, " AND ", |c| format!("{c} = ?"));
+    select(keyspace, table, columns, partition_key, &condition)
 }
 
 /// A query that reads a whole table.
