@@ -56,6 +56,22 @@ then
     "azure-kusto-data==$KUSTO_SDK_VERSION" "azure-kusto-ingest==$KUSTO_SDK_VERSION"
 fi
 
+# The DataStax Python driver: the judge of the CQL test server (tests/it/cql/judge.py).
+# 3.30.1 ships a cp311 manylinux wheel (no C build). Installed into .tools/venv-cql, once.
+CQL_DRIVER_VERSION=3.30.1
+CQL_VENV=.tools/venv-cql
+if ! "$CQL_VENV/bin/python" - <<EOF 2>/dev/null
+import importlib.metadata as m
+assert m.version("cassandra-driver") == "$CQL_DRIVER_VERSION"
+EOF
+then
+  echo "== installing cassandra-driver==$CQL_DRIVER_VERSION from PyPI"
+  mkdir -p .tools
+  python3 -m venv "$CQL_VENV"
+  "$CQL_VENV/bin/pip" install --quiet --disable-pip-version-check \
+    --only-binary=cassandra-driver "cassandra-driver==$CQL_DRIVER_VERSION"
+fi
+
 # Real Spark Thrift Servers (pyspark from PyPI, Java 17) for the Spark tests, plus impyla as
 # the judge of our Impala-like test server. They start in the background while the code
 # builds; the tests wait for them below. Stopped when this script exits.

@@ -8,6 +8,7 @@ mod cli;
 mod commit;
 mod config;
 mod copy_parquet;
+mod cql;
 mod exports;
 mod flight_connector;
 mod hive_cli;
