@@ -3,6 +3,7 @@
 mod atomic;
 mod azurite;
 mod backpressure;
+mod cassandra;
 mod catalog;
 mod cli;
 mod commit;
