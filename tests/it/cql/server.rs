@@ -20,7 +20,7 @@ use super::conn::serve_connection;
 use super::parse::Statement;
 use super::store::{TableData, ring};
 use super::system::Schema;
-use super::types::{Table, UdtDef};
+use super::types::{Table, UdtDef, select_star_order};
 
 /// How to start a cluster.
 #[derive(Debug, Clone)]
@@ -297,7 +297,12 @@ impl CqlCluster {
 
     /// Adds (or replaces) a table, creating its keyspace (SimpleStrategy, RF 1) and
     /// registering the UDTs its columns use.
-    pub fn add_table(&self, table: Table) {
+    pub fn add_table(&self, mut table: Table) {
+        let order = select_star_order(&table.columns);
+        table.columns = order.iter().map(|&i| table.columns[i].clone()).collect();
+        for row in table.rows.iter_mut() {
+            *row = order.iter().map(|&i| row[i].clone()).collect();
+        }
         let mut udts = Vec::new();
         for c in &table.columns {
             c.typ.udts(&mut udts);

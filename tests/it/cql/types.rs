@@ -323,3 +323,22 @@ impl UdtDef {
         }
     }
 }
+
+/// Cassandra's column order (`SELECT *`, `system_schema.columns`), as positions in `columns`:
+/// the partition key and clustering columns as declared, then the other columns by name.
+pub fn select_star_order(columns: &[Column]) -> Vec<usize> {
+    let rank = |c: &Column| match c.kind {
+        ColumnKind::PartitionKey => 0,
+        ColumnKind::Clustering => 1,
+        ColumnKind::Regular => 2,
+    };
+    let mut order: Vec<usize> = (0..columns.len()).collect();
+    order.sort_by(|&x, &y| {
+        let (cx, cy) = (&columns[x], &columns[y]);
+        match (rank(cx), rank(cy)) {
+            (2, 2) => cx.name.cmp(&cy.name),
+            (rx, ry) => rx.cmp(&ry).then(x.cmp(&y)),
+        }
+    });
+    order
+}
