@@ -9,6 +9,13 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/quiver/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
+# OpenSSL headers for the scylla driver's TLS backend (openssl-sys), from Debian, when missing.
+if ! pkg-config --exists openssl 2>/dev/null; then
+  echo "== installing libssl-dev and pkg-config from Debian"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libssl-dev pkg-config
+  else sudo apt-get update -qq && sudo apt-get install -y -qq libssl-dev pkg-config; fi
+fi
+
 # Azurite (Azure Blob emulator) for the object-store tests. 3.35.0 is the last release that
 # runs on Node 20. Installed into .tools/ (git-ignored), once.
 AZURITE_VERSION=3.35.0
