@@ -158,3 +158,50 @@ fn kusto_table_walks_and_matches_quivers_documented_table() {
     }
     assert_eq!(KustoType::parse("vector16"), KustoType::Unknown);
 }
+
+#[test]
+fn cassandra_table_walks_and_matches_the_docs() {
+    use quiver::connectors::cassandra::types::TYPE_TABLE;
+    assert_eq!(walk(TYPE_TABLE), TYPE_TABLE.len() * 2);
+    // ADF's table (Cassandra → interim, 2.0 / 1.0), then quiver's rows for the types it omits.
+    for (name, v2, v1) in [
+        ("ascii", "String", "String"),
+        ("text", "String", "String"),
+        ("varchar", "String", "String"),
+        ("bigint", "Int64", "Int64"),
+        ("blob", "Byte[]", "Byte[]"),
+        ("boolean", "Boolean", "Boolean"),
+        ("date", "DateTime", "DateTime"),
+        ("decimal", "Decimal", "Decimal"),
+        ("double", "Double", "Double"),
+        ("float", "Single", "Single"),
+        ("inet", "String", "String"),
+        ("int", "Int32", "Int32"),
+        ("smallint", "Int16", "Int16"),
+        ("timestamp", "DateTime", "DateTime"),
+        ("timeuuid", "Guid", "Guid"),
+        ("uuid", "Guid", "Guid"),
+        ("tinyint", "SByte", "Int16"),
+        ("varint", "Decimal", "Decimal"),
+        ("counter", "Int64", "Int64"),
+        ("time", "TimeSpan", "TimeSpan"),
+        ("duration", "String", "String"),
+        ("map", "String", "String"),
+        ("udt", "String", "String"),
+        ("vector", "String", "String"),
+    ] {
+        let row = find_row(TYPE_TABLE, name).unwrap_or_else(|| panic!("{name} has no row"));
+        for (version, want) in [(ConnectorVersion::V2, v2), (ConnectorVersion::V1, v1)] {
+            let Mapping::To(kind, _) = row.mapping(version) else {
+                panic!("{name} is unsupported in {version}")
+            };
+            assert_eq!(kind.name(), want, "{name} in {version}");
+        }
+    }
+    let smallint = find_row(TYPE_TABLE, "smallint").unwrap();
+    assert_eq!(
+        smallint.v2,
+        Mapping::To(InterimKind::Int16, None),
+        "the doc's Short is Int16"
+    );
+}

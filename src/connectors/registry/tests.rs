@@ -21,6 +21,7 @@ fn names_come_from_the_tables() {
             "Spark",
             "ArrowFlight",
             "AzureDataExplorer",
+            "Cassandra",
             "AzureKeyVault",
         ]
     );
@@ -32,7 +33,8 @@ fn names_come_from_the_tables() {
             "ImpalaObject",
             "SparkObject",
             "ArrowFlightDataset",
-            "AzureDataExplorerTable"
+            "AzureDataExplorerTable",
+            "CassandraTable"
         ]
     );
     assert_eq!(
@@ -54,6 +56,7 @@ fn names_come_from_the_tables() {
         source_types_for("ArrowFlightDataset"),
         ["ArrowFlightSource"]
     );
+    assert_eq!(source_types_for("CassandraTable"), ["CassandraSource"]);
     assert!(source_types_for("DelimitedText").is_empty());
 }
 
