@@ -102,8 +102,9 @@ def main():
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
     port = None
     for line in server.stdout:
-        if line.startswith("PORT "):
-            port = int(line.split()[1])
+        # The test harness prints "test <name> ... " before the test's own output.
+        if "PORT " in line:
+            port = int(line.split("PORT ")[1].split()[0])
             break
     if port is None:
         sys.exit("the test server did not start")
@@ -122,11 +123,11 @@ def main():
                     out, wall, cpu = run_measured(
                         [a.quiver, "bench", fac, "--dataset", "Wide", "--json",
                          "--parallel", str(a.parallel)])
-                    report = json.loads(out.strip().splitlines()[-1])
+                    report = json.loads(out)
                     assert report["rows"] == a.rows, report["rows"]
                     results["quiver"].append({"wall": wall, "cpu": cpu,
-                                              "rows_per_second": report["rows_per_second"],
-                                              "first_batch": report.get("time_to_first_batch")})
+                                              "rows_per_second": report["rowsPerSecond"],
+                                              "first_batch": report.get("timeToFirstBatch")})
                 else:
                     out, wall, cpu = run_measured([sys.executable, reader, str(port)])
                     rows, first = out.split()
