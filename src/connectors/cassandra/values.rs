@@ -42,6 +42,14 @@ pub fn varint_i256(b: &[u8]) -> Option<i256> {
 
 /// A `varint` of any length as decimal digits, with a leading `-` when negative.
 pub fn varint_text(b: &[u8], out: &mut String) -> Option<()> {
+    // Most values fit 128 bits, whose formatting is native (i256's goes through a bignum).
+    if !b.is_empty() && b.len() <= 16 {
+        let fill = if b[0] & 0x80 != 0 { 0xff } else { 0 };
+        let mut buf = [fill; 16];
+        buf[16 - b.len()..].copy_from_slice(b);
+        let _ = write!(out, "{}", i128::from_be_bytes(buf));
+        return Some(());
+    }
     if let Some(v) = varint_i256(b) {
         let _ = write!(out, "{v}");
         return Some(());
