@@ -83,6 +83,17 @@ pub struct Partition {
     pub resume_from: Option<ResumePosition>,
 }
 
+impl Partition {
+    /// The one partition of a source read whole.
+    pub fn whole() -> Partition {
+        Partition {
+            index: 0,
+            descriptor: PartitionDescriptor::Whole,
+            resume_from: None,
+        }
+    }
+}
+
 /// The slice of the source one partition reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]

@@ -445,18 +445,10 @@ impl Source for CassandraSource {
     async fn plan(&self, request: &ScanRequest) -> Result<Vec<Partition>, SourceError> {
         let resolved = self.resolved().await?;
         let Read::Table { keyspace, .. } = &self.config.read else {
-            return Ok(vec![Partition {
-                index: 0,
-                descriptor: PartitionDescriptor::Whole,
-                resume_from: None,
-            }]);
+            return Ok(vec![Partition::whole()]);
         };
         if partition_key_values(&resolved, &request.filters).is_some() {
-            return Ok(vec![Partition {
-                index: 0,
-                descriptor: PartitionDescriptor::Whole,
-                resume_from: None,
-            }]);
+            return Ok(vec![Partition::whole()]);
         }
         let table = match &resolved.virtual_table {
             Some(vt) => vt.base.clone(),

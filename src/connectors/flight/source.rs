@@ -219,11 +219,7 @@ impl Source for FlightSource {
         let described = describe(&descriptor);
         let info = conn.flight_info(descriptor, &described).await?;
         if info.endpoint.is_empty() {
-            return Ok(vec![Partition {
-                index: 0,
-                descriptor: PartitionDescriptor::Whole,
-                resume_from: None,
-            }]);
+            return Ok(vec![Partition::whole()]);
         }
         Ok(info
             .endpoint

@@ -312,13 +312,7 @@ impl Source for HiveSource {
 
     async fn plan(&self, request: &ScanRequest) -> Result<Vec<Partition>, SourceError> {
         self.check_identifiers()?;
-        let whole = || {
-            vec![Partition {
-                index: 0,
-                descriptor: PartitionDescriptor::Whole,
-                resume_from: None,
-            }]
-        };
+        let whole = || vec![Partition::whole()];
         let Some(p) = &self.config.partitioning else {
             return Ok(whole());
         };
