@@ -533,10 +533,7 @@ impl Source for CassandraSource {
             filters: request.filters.clone(),
             batch_size: request.batch_size.max(1),
             progress,
-            next: match &position {
-                Some(p) if p.has_state => Next(Some(p.state.clone())),
-                _ => Next(None),
-            },
+            next: position.as_ref().and_then(|p| p.state.clone()),
             skip: position.map(|p| p.skip).unwrap_or(0),
             done: false,
             ready: VecDeque::new(),
@@ -561,8 +558,7 @@ impl Source for CassandraSource {
 /// and the rows of that page already yielded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Position {
-    state: Vec<u8>,
-    has_state: bool,
+    state: Option<Vec<u8>>,
     skip: usize,
 }
 
@@ -570,9 +566,9 @@ impl Position {
     const TAG: u8 = 1;
 
     fn encode(&self) -> ResumePosition {
-        let mut b = vec![Self::TAG, u8::from(self.has_state)];
+        let mut b = vec![Self::TAG, u8::from(self.state.is_some())];
         b.extend((self.skip as u64).to_be_bytes());
-        b.extend(&self.state);
+        b.extend(self.state.iter().flatten());
         ResumePosition(b)
     }
 
@@ -583,20 +579,9 @@ impl Position {
         }
         let skip = u64::from_be_bytes(b[2..10].try_into().ok()?) as usize;
         Some(Position {
-            state: b[10..].to_vec(),
-            has_state: b[1] != 0,
+            state: (b[1] != 0).then(|| b[10..].to_vec()),
             skip,
         })
-    }
-}
-
-/// A paging state, as the stream keeps it: `None` for a range's first page.
-#[derive(Debug, Clone, Default)]
-struct Next(Option<Vec<u8>>);
-
-impl From<Vec<u8>> for Next {
-    fn from(v: Vec<u8>) -> Self {
-        Next(Some(v))
     }
 }
 
@@ -608,13 +593,24 @@ struct Reader {
     filters: Vec<Predicate>,
     batch_size: usize,
     progress: PartitionProgress,
-    /// The paging state of the next page to ask for.
-    next: Next,
+    /// The paging state of the next page to ask for; `None` for the first page.
+    next: Option<Vec<u8>>,
     /// Rows of the next page already yielded by an earlier attempt.
     skip: usize,
     done: bool,
     ready: VecDeque<(RecordBatch, Position)>,
-    prepared: Option<(Arc<Session>, PreparedStatement, Arc<Resolved>)>,
+    prepared: Option<Arc<Prepared>>,
+}
+
+/// What every page of one range is read with, made once when the range opens.
+struct Prepared {
+    session: Arc<Session>,
+    statement: PreparedStatement,
+    resolved: Arc<Resolved>,
+    /// The source's schema (a virtual table's rows, for one).
+    schema: SchemaRef,
+    /// The range's replicas (none for a query or a single partition).
+    replicas: Vec<Arc<scylla::cluster::Node>>,
 }
 
 impl Reader {
@@ -631,9 +627,7 @@ impl Reader {
         }
     }
 
-    async fn statement(
-        &mut self,
-    ) -> Result<(Arc<Session>, PreparedStatement, Arc<Resolved>), SourceError> {
+    async fn statement(&mut self) -> Result<Arc<Prepared>, SourceError> {
         if let Some(p) = &self.prepared {
             return Ok(p.clone());
         }
@@ -664,37 +658,43 @@ impl Reader {
         p.set_page_size(config.page_size);
         p.set_retry_policy(Some(Arc::new(FallthroughRetryPolicy::new())));
         p.set_is_idempotent(true);
-        let out = (session, p, resolved);
+        let replicas = match (self.range, &config.read) {
+            (
+                Some((_, end)),
+                Read::Table {
+                    keyspace, table, ..
+                },
+            ) => {
+                let table = resolved
+                    .virtual_table
+                    .as_ref()
+                    .map(|v| v.base.as_str())
+                    .unwrap_or(table);
+                session::replicas(&session.get_cluster_state(), keyspace, table, end)
+            }
+            _ => Vec::new(),
+        };
+        let out = Arc::new(Prepared {
+            schema: self.source.arrow_schema(&resolved),
+            session,
+            statement: p,
+            resolved,
+            replicas,
+        });
         self.prepared = Some(out.clone());
         Ok(out)
     }
 
     async fn read_page(&mut self) -> Result<(), SourceError> {
-        let (session, prepared, resolved) = self.statement().await?;
-        let config = &self.source.config;
-        let (keyspace, table) = match (&config.read, &resolved.virtual_table) {
-            (
-                Read::Table {
-                    keyspace, table, ..
-                },
-                vt,
-            ) => (
-                keyspace.clone(),
-                vt.as_ref()
-                    .map(|v| v.base.clone())
-                    .unwrap_or_else(|| table.clone()),
-            ),
-            (Read::Query { keyspace, .. }, _) => {
-                (keyspace.clone().unwrap_or_default(), String::new())
-            }
-        };
-        let replicas = match self.range {
-            Some((_, end)) => {
-                session::replicas(&session.get_cluster_state(), &keyspace, &table, end)
-            }
-            None => Vec::new(),
-        };
-        let state = match &self.next.0 {
+        let plan = self.statement().await?;
+        let Prepared {
+            session,
+            statement: prepared,
+            resolved,
+            schema,
+            replicas,
+        } = plan.as_ref();
+        let state = match &self.next {
             Some(s) => PagingState::new_from_raw_bytes(s.clone()),
             None => PagingState::start(),
         };
@@ -715,7 +715,7 @@ impl Reader {
                         .await
                 }
                 None => {
-                    let key = partition_key_values(&resolved, &self.filters).unwrap_or_default();
+                    let key = partition_key_values(resolved, &self.filters).unwrap_or_default();
                     session
                         .execute_single_page(&statement, key, state.clone())
                         .await
@@ -752,18 +752,12 @@ impl Reader {
             })?;
         self.progress.add_bytes(rows.rows_bytes_size() as u64);
         let page_state = Position {
-            state: self.next.0.clone().unwrap_or_default(),
-            has_state: self.next.0.is_some(),
+            state: self.next.clone(),
             skip: 0,
         };
-        let mut batch = decode_page(&self.source, &resolved, &rows, cql)?;
+        let mut batch = decode_page(&self.source.config.types, resolved, schema, &rows, cql)?;
         if let Some(vt) = &resolved.virtual_table {
-            batch = virtual_tables::explode(
-                vt,
-                &resolved,
-                &batch,
-                &self.source.arrow_schema(&resolved),
-            )?;
+            batch = virtual_tables::explode(vt, resolved, &batch, schema)?;
         }
         if let Some(p) = &self.projection {
             let schema = project_schema(SYSTEM, &batch.schema(), Some(p))?;
@@ -800,12 +794,11 @@ impl Reader {
                 // The last batch of the page: restart at the next page instead.
                 if let Some(last) = self.ready.back_mut() {
                     last.1 = Position {
-                        state: bytes.clone(),
-                        has_state: true,
+                        state: Some(bytes.clone()),
                         skip: 0,
                     };
                 }
-                self.next = Next::from(bytes);
+                self.next = Some(bytes);
             }
             _ => self.done = true,
         }
@@ -823,8 +816,9 @@ fn range_text(range: Option<(i64, i64)>) -> String {
 /// Decodes one page into a batch of the resolved columns (the base columns of a virtual
 /// table, before it is exploded).
 fn decode_page(
-    source: &CassandraSource,
+    types_options: &TypeOptions,
     resolved: &Resolved,
+    schema: &SchemaRef,
     rows: &scylla::response::query_result::QueryRowsResult,
     cql: &str,
 ) -> Result<RecordBatch, SourceError> {
@@ -863,17 +857,15 @@ fn decode_page(
     let options = match &resolved.virtual_table {
         Some(_) => TypeOptions {
             mode: types::TypeMode::Native,
-            ..source.config.types
+            ..*types_options
         },
-        None => source.config.types,
+        None => *types_options,
     };
     let mut arrays = Vec::with_capacity(found.len());
     let mut fields = Vec::with_capacity(found.len());
     for (c, (name, t)) in resolved.columns.iter().enumerate() {
         let field = match &resolved.virtual_table {
-            Some(vt) if vt.column == *name => {
-                virtual_tables::collection_field(vt, &source.config.types)
-            }
+            Some(vt) if vt.column == *name => virtual_tables::collection_field(vt, types_options),
             _ => types::field(name, t, &options),
         };
         let array =
@@ -896,7 +888,7 @@ fn decode_page(
     let schema = match &resolved.virtual_table {
         // The base columns, before the page becomes the virtual table's rows.
         Some(_) => Arc::new(Schema::new(fields)),
-        None => source.arrow_schema(resolved),
+        None => schema.clone(),
     };
     RecordBatch::try_new_with_options(
         schema,
@@ -987,11 +979,15 @@ mod tests {
     #[test]
     fn positions_round_trip_and_reject_foreign_bytes() {
         let p = Position {
-            state: vec![1, 2, 3],
-            has_state: true,
+            state: Some(vec![1, 2, 3]),
             skip: 17,
         };
         assert_eq!(Position::decode(&p.encode()), Some(p));
+        let first = Position {
+            state: None,
+            skip: 3,
+        };
+        assert_eq!(Position::decode(&first.encode()), Some(first));
         assert_eq!(Position::decode(&ResumePosition(vec![9, 9])), None);
     }
 
