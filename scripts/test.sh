@@ -101,6 +101,10 @@ cargo clippy --all-targets --locked -- -D warnings
 echo "== building the tests"
 cargo test --all-targets --locked --no-run
 
+echo "== removing earlier builds' outputs from $CARGO_TARGET_DIR (scripts/prune-target.sh)"
+scripts/prune-target.sh
+df -h "$CARGO_TARGET_DIR" | tail -n 1
+
 echo "== waiting for the Spark Thrift Servers"
 if ! wait "$spark_pid"; then
   cat .tools/spark-start.log >&2
