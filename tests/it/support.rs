@@ -14,17 +14,38 @@ use quiver::connectors::{
     Partition, PartitionProgress, PartitionStream, ScanRequest, Source, SourceError, SourceSpec,
 };
 
-/// A fresh folder under the target directory, unique to the test and the run.
+/// A fresh folder, unique to the test and the run: `$TMPDIR/quiver-it/<pid>/<test>-<n>`.
+///
+/// A run's folders stay after it ends, for a look at a failure; the next run removes those of
+/// runs whose process is gone, so repeated runs do not fill the disk.
 pub fn unique_dir(test: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "quiver-it-{test}-{}-{}",
-        std::process::id(),
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    let root = std::env::temp_dir().join("quiver-it");
+    SWEPT.call_once(|| sweep_finished_runs(&root));
+    let dir = root.join(std::process::id().to_string()).join(format!(
+        "{test}-{}",
         N.fetch_add(1, Ordering::Relaxed)
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create test folder");
     dir
+}
+
+/// Removes the folders of earlier test runs whose process no longer exists.
+fn sweep_finished_runs(root: &Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// A synthetic source.

@@ -37,10 +37,8 @@ fn fails_at(result: Result<impl std::fmt::Debug, ConfigError>, file: &str, at: &
     text
 }
 
-fn pem_file(name: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("quiver-flight-adf-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
+fn pem_file(dir: &tempfile::TempDir, name: &str) -> String {
+    let p = dir.path().join(name);
     std::fs::write(
         &p,
         "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
@@ -249,9 +247,10 @@ fn missing_credentials_name_the_property() {
 
 #[test]
 fn tls_properties() {
-    let ca = pem_file("ca.pem");
-    let cert = pem_file("client.pem");
-    let key = pem_file("client.key");
+    let dir = tempfile::tempdir().unwrap();
+    let ca = pem_file(&dir, "ca.pem");
+    let cert = pem_file(&dir, "client.pem");
+    let key = pem_file(&dir, "client.key");
     let s = ls(
         json!({"uri": "grpc+tls://127.0.0.1:1", "trustedCertPath": ca,
         "clientCertPath": cert, "clientKeyPath": key}),
