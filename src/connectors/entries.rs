@@ -45,6 +45,39 @@ pub type BindFn = fn(&Dataset, &LinkedService) -> Result<(), ConfigError>;
 /// (a resumed run, another executor); its server work counts in the tracker.
 pub type FromSpec = fn(&serde_json::Value, CleanupTracker) -> Result<Arc<dyn Source>, SourceError>;
 
+/// See [`SourceEntry::sql_table`]: the request (its `query` set), and the tables the query names.
+pub type SqlTableFn =
+    fn(&SourceRequest<'_>, &[SqlTableName]) -> Result<Option<SqlTable>, BuildError>;
+
+/// The table a source's SQL query reads, and the source reading it.
+#[derive(Debug)]
+pub struct SqlTable {
+    /// The name the query gives the table, which it is registered under.
+    pub name: SqlTableName,
+    /// Reads the whole table.
+    pub source: Arc<dyn Source>,
+}
+
+/// A table a SQL query names, as SQL resolves the name (unquoted parts in lower case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlTableName {
+    /// The schema (for Cassandra, the keyspace), if the name has one.
+    pub schema: Option<String>,
+    /// The table.
+    pub table: String,
+}
+
+impl std::fmt::Display for SqlTableName {
+    /// The name as SQL text, each part double-quoted, so it resolves to exactly these parts.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let quoted = |part: &str| format!("\"{}\"", part.replace('"', "\"\""));
+        match &self.schema {
+            Some(schema) => write!(f, "{}.{}", quoted(schema), quoted(&self.table)),
+            None => f.write_str(&quoted(&self.table)),
+        }
+    }
+}
+
 /// A Copy or Lookup activity's source type, reading one dataset type.
 #[derive(Debug, Clone, Copy)]
 pub struct SourceEntry {
@@ -62,6 +95,11 @@ pub struct SourceEntry {
     /// Whether the source runs a query (`source.query`, `--query`) itself; otherwise the
     /// query runs in DataFusion over the dataset's name.
     pub runs_query: bool,
+    /// For a source that runs queries but also takes SQL over its tables (Cassandra 1.0 took
+    /// SQL-92 as well as CQL): given a query that parses as SQL and the tables it names, a
+    /// source reading the one table DataFusion runs the query over, or `None` when the source
+    /// runs the query itself.
+    pub sql_table: Option<SqlTableFn>,
     /// Checks the activity's `source` settings against the dataset.
     pub check: fn(&Dataset, &CopySource) -> Result<(), ConfigError>,
     /// Builds the source.

@@ -41,7 +41,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use datafusion::catalog::{CatalogProvider, SchemaProvider, TableProvider};
-use datafusion::common::exec_err;
+use datafusion::common::{exec_err, plan_err};
 use datafusion::datasource::TableType;
 use datafusion::error::{DataFusionError, Result};
 use tokio::sync::OnceCell;
@@ -387,10 +387,12 @@ impl SchemaProvider for CatalogSchema {
     }
 }
 
-/// Catalog [`CATALOG`]: the one schema [`SCHEMA`].
+/// Catalog [`CATALOG`]: schema [`SCHEMA`], plus the schemas registered in this session (a
+/// source a query names as `keyspace.table`).
 #[derive(Debug)]
 pub struct QuiverCatalog {
     schema: Arc<CatalogSchema>,
+    others: RwLock<HashMap<String, Arc<dyn SchemaProvider>>>,
 }
 
 impl QuiverCatalog {
@@ -398,17 +400,37 @@ impl QuiverCatalog {
     pub fn new(tables: Arc<SourceTables>) -> Self {
         QuiverCatalog {
             schema: Arc::new(CatalogSchema::new(tables)),
+            others: RwLock::new(HashMap::new()),
         }
     }
 }
 
 impl CatalogProvider for QuiverCatalog {
     fn schema_names(&self) -> Vec<String> {
-        vec![SCHEMA.to_string()]
+        let others = self.others.read().unwrap_or_else(|e| e.into_inner());
+        std::iter::once(SCHEMA.to_string())
+            .chain(others.keys().cloned())
+            .collect()
     }
 
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
-        (name == SCHEMA).then(|| self.schema.clone() as Arc<dyn SchemaProvider>)
+        if name == SCHEMA {
+            return Some(self.schema.clone());
+        }
+        let others = self.others.read().unwrap_or_else(|e| e.into_inner());
+        others.get(name).cloned()
+    }
+
+    fn register_schema(
+        &self,
+        name: &str,
+        schema: Arc<dyn SchemaProvider>,
+    ) -> Result<Option<Arc<dyn SchemaProvider>>> {
+        if name == SCHEMA {
+            return plan_err!("schema '{SCHEMA}' is the factory's and cannot be replaced");
+        }
+        let mut others = self.others.write().unwrap_or_else(|e| e.into_inner());
+        Ok(others.insert(name.to_string(), schema))
     }
 }
 

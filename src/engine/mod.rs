@@ -16,6 +16,7 @@ pub mod checkpoint;
 pub mod cleanup;
 pub mod copy;
 pub mod memory;
+pub mod names;
 pub mod query;
 pub mod scan;
 pub mod sink;
@@ -25,6 +26,7 @@ pub mod table;
 
 use std::sync::Arc;
 
+use datafusion::catalog::MemorySchemaProvider;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -196,7 +198,16 @@ pub async fn session_with_source(
 ) -> Result<SessionContext, EngineError> {
     let ctx = options.session();
     let provider = SourceTable::try_new(source).await?;
-    ctx.register_table(table, Arc::new(provider))
+    let name = datafusion::common::TableReference::from(table);
+    if let Some(schema) = name.schema().filter(|s| *s != SCHEMA)
+        && let Some(catalog) = ctx.catalog(CATALOG)
+    {
+        // A query names the table with a schema of its own (`keyspace.table`).
+        catalog
+            .register_schema(schema, Arc::new(MemorySchemaProvider::new()))
+            .map_err(|e| EngineError::datafusion(format!("registering schema '{schema}'"), e))?;
+    }
+    ctx.register_table(name, Arc::new(provider))
         .map_err(|e| EngineError::datafusion(format!("registering table '{table}'"), e))?;
     Ok(ctx)
 }

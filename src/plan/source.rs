@@ -53,6 +53,37 @@ fn build(
     (entry.build)(&request).map_err(|e| PlanError::build(dataset, e))
 }
 
+/// A source's query that is SQL over one of its tables (see [`SourceEntry::sql_table`]): the
+/// table's source, registered under the name the query gives it, with the query as the
+/// transform. `None` when the entry has no such SQL or the source runs this query itself.
+fn sql_over_table(
+    entry: &SourceEntry,
+    factory: &Factory,
+    dataset: &Dataset,
+    activity_source: Option<&CopySource>,
+    query: &str,
+) -> Result<Option<ResolvedSource>, PlanError> {
+    let Some(table_for) = entry.sql_table else {
+        return Ok(None);
+    };
+    let Some(tables) = crate::engine::names::tables_named(query) else {
+        return Ok(None);
+    };
+    let request = SourceRequest {
+        factory,
+        dataset,
+        activity_source,
+        query: Some(query.to_string()),
+        cleanup: crate::engine::cleanup_tracker(),
+    };
+    let found = table_for(&request, &tables).map_err(|e| PlanError::build(dataset, e))?;
+    Ok(found.map(|t| ResolvedSource {
+        source: t.source,
+        table: t.name.to_string(),
+        transform: Some(query.to_string()),
+    }))
+}
+
 /// Builds the source for `dataset`. Checking the factory (`plan::load`) already made sure
 /// that `activity_source`'s type fits the dataset.
 pub fn resolve(
@@ -61,6 +92,11 @@ pub fn resolve(
     activity_source: Option<&CopySource>,
 ) -> Result<ResolvedSource, PlanError> {
     let entry = entry(dataset, activity_source)?;
+    if let Some(query) = activity_source.and_then(|s| s.query.as_deref())
+        && let Some(resolved) = sql_over_table(entry, factory, dataset, activity_source, query)?
+    {
+        return Ok(resolved);
+    }
     let source = build(entry, factory, dataset, activity_source, None)?;
     // A source that runs queries itself took the activity's query; otherwise it runs in
     // DataFusion over the dataset's name.
@@ -84,6 +120,11 @@ pub fn resolve_with_query(
     query: Option<String>,
 ) -> Result<ResolvedSource, PlanError> {
     let entry = entry(dataset, None)?;
+    if let Some(q) = query.as_deref()
+        && let Some(resolved) = sql_over_table(entry, factory, dataset, None, q)?
+    {
+        return Ok(resolved);
+    }
     match query {
         Some(q) if entry.runs_query => Ok(ResolvedSource {
             source: build(entry, factory, dataset, None, Some(q))?,

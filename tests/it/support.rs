@@ -23,10 +23,9 @@ pub fn unique_dir(test: &str) -> PathBuf {
     static SWEPT: std::sync::Once = std::sync::Once::new();
     let root = std::env::temp_dir().join("quiver-it");
     SWEPT.call_once(|| sweep_finished_runs(&root));
-    let dir = root.join(std::process::id().to_string()).join(format!(
-        "{test}-{}",
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
+    let dir = root
+        .join(std::process::id().to_string())
+        .join(format!("{test}-{}", N.fetch_add(1, Ordering::Relaxed)));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create test folder");
     dir

@@ -39,6 +39,7 @@ pub mod query;
 pub mod ring;
 pub mod session;
 pub mod source;
+pub mod sql92;
 pub mod types;
 pub mod values;
 pub mod virtual_tables;

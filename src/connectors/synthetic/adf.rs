@@ -39,6 +39,7 @@ pub const SOURCE: SourceEntry = SourceEntry {
     from_spec: Some(super::source_from_spec),
     readable: true,
     runs_query: false,
+    sql_table: None,
     check: check_source,
     build,
 };

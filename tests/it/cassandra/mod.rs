@@ -7,6 +7,7 @@ mod bench_server;
 mod faults;
 mod resume;
 mod scan;
+mod sql92;
 mod tls;
 mod types;
 

@@ -15,7 +15,7 @@
 //!
 //! | source property | meaning |
 //! |---|---|
-//! | `query` | CQL, run as written and paged. A plain `SELECT cols FROM ks.t` (no `WHERE`, `LIMIT`) is read as a table: split into token ranges |
+//! | `query` | CQL, run as written and paged. A plain `SELECT cols FROM ks.t` (no `WHERE`, `LIMIT`) is read as a table: split into token ranges. With the 1.0 connector, a query that is SQL over one `keyspace.table` (and has none of CQL's own constructs: [`crate::connectors::cassandra::sql92`]) is SQL-92, run by DataFusion over a token-range read of that table, with partition-key equality pushed down |
 //! | `consistencyLevel` | `ONE` (default), `TWO`, `THREE`, `QUORUM`, `ALL`, `LOCAL_QUORUM`, `EACH_QUORUM`, `LOCAL_ONE`; any case. Sent with every data request |
 //! | `pageSize` | quiver's: rows per page, 1–100000, default 5000 |
 //! | `splitCount` | quiver's: token ranges to split a table scan into, 1–65536; default 8 × the copy's parallelism, and never fewer than the ring's ranges |
@@ -28,6 +28,7 @@ use std::sync::Arc;
 use crate::config::{ConfigError, CopySource, Dataset, Origin};
 use crate::connectors::cassandra::source::Consistency;
 use crate::connectors::cassandra::types::{DecimalMode, EmptyValues, TypeMode};
+use crate::connectors::entries::{SourceRequest, SqlTableName};
 
 /// `pageSize`'s default, the driver's and DSBulk's.
 pub const DEFAULT_PAGE_SIZE: i32 = 5000;
@@ -223,4 +224,29 @@ pub fn check_source(ds: &Dataset, source: &CopySource) -> Result<(), ConfigError
         return Err(nothing_to_read(&d));
     }
     Ok(())
+}
+
+/// The error for a 1.0 SQL-92 query that names several tables: quiver runs such a query over
+/// one table's read.
+pub fn several_tables(req: &SourceRequest<'_>, names: &[SqlTableName]) -> ConfigError {
+    let (file, path) = match req.activity_source {
+        Some(source) => (
+            source.raw.origin.file.clone(),
+            source.raw.origin.join(".query"),
+        ),
+        None => (req.dataset.origin.file.clone(), "--query".to_string()),
+    };
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    ConfigError::InvalidValue {
+        file,
+        path,
+        value: req.query.clone().unwrap_or_default(),
+        reason: format!(
+            "a version 1.0 SQL-92 query runs in quiver over one Cassandra table, and this one \
+             names {}; copy each table with a query of its own, or give each table a dataset \
+             and join the datasets by name through `quiver serve`",
+            names.join(", ")
+        ),
+        allowed: &[],
+    }
 }

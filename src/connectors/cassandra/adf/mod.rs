@@ -10,11 +10,14 @@ use std::sync::Arc;
 use super::SYSTEM;
 use super::query::plain_scan;
 use super::source::{CassandraSource, CassandraSourceConfig, Read};
+use super::sql92::is_cql_only;
 use super::types::TypeOptions;
 use crate::connectors::Source;
 use crate::connectors::entries::{
-    BuildError, DatasetEntry, LinkedServiceEntry, SourceEntry, SourceRequest,
+    BuildError, DatasetEntry, LinkedServiceEntry, SourceEntry, SourceRequest, SqlTable,
+    SqlTableName,
 };
+use crate::types::ConnectorVersion;
 
 /// `Cassandra`: contact points, port, login and TLS.
 pub const LINKED_SERVICE: LinkedServiceEntry = LinkedServiceEntry {
@@ -38,18 +41,14 @@ pub const SOURCE: SourceEntry = SourceEntry {
     from_spec: Some(super::source::source_from_spec),
     readable: true,
     runs_query: true,
+    sql_table: Some(sql92_table),
     check: dataset::check_source,
     build: build_source,
 };
 
 fn build_source(req: &SourceRequest<'_>) -> Result<Arc<dyn Source>, BuildError> {
-    let linked = req.factory.linked_service_of(req.dataset)?;
-    let service = linked_service::typed(linked)?;
     let d = dataset::typed(req.dataset)?;
-    let settings = match req.activity_source {
-        Some(s) => dataset::parse_source(s)?,
-        None => dataset::CassandraSourceSettings::default(),
-    };
+    let settings = settings(req)?;
     let query = req.query.clone().or_else(|| settings.query.clone());
     let read = match query {
         Some(cql) => match plain_scan(&cql) {
@@ -76,6 +75,23 @@ fn build_source(req: &SourceRequest<'_>) -> Result<Arc<dyn Source>, BuildError> 
             _ => return Err(dataset::nothing_to_read(&d).into()),
         },
     };
+    source(req, settings, read)
+}
+
+/// The activity's source settings, or the defaults for a read without an activity.
+fn settings(req: &SourceRequest<'_>) -> Result<dataset::CassandraSourceSettings, BuildError> {
+    Ok(match req.activity_source {
+        Some(s) => dataset::parse_source(s)?,
+        None => dataset::CassandraSourceSettings::default(),
+    })
+}
+
+fn source(
+    req: &SourceRequest<'_>,
+    settings: dataset::CassandraSourceSettings,
+    read: Read,
+) -> Result<Arc<dyn Source>, BuildError> {
+    let service = linked_service::typed(req.factory.linked_service_of(req.dataset)?)?;
     Ok(Arc::new(CassandraSource::new(CassandraSourceConfig {
         cluster: service.cluster.clone(),
         read,
@@ -90,4 +106,37 @@ fn build_source(req: &SourceRequest<'_>) -> Result<Arc<dyn Source>, BuildError> 
         },
         resolved: None,
     })))
+}
+
+/// Version 1.0's SQL-92 ([`super::sql92`]): a query over one `keyspace.table` (a virtual table
+/// too) runs in DataFusion over a token-range read of that table. A 2.0 query, and a 1.0 query
+/// with CQL's own constructs, run on the cluster.
+fn sql92_table(
+    req: &SourceRequest<'_>,
+    tables: &[SqlTableName],
+) -> Result<Option<SqlTable>, BuildError> {
+    let service = linked_service::typed(req.factory.linked_service_of(req.dataset)?)?;
+    let query = req.query.as_deref().unwrap_or_default();
+    if service.version != ConnectorVersion::V1 || is_cql_only(query) {
+        return Ok(None);
+    }
+    let d = dataset::typed(req.dataset)?;
+    let name = match tables {
+        [] => return Ok(None),
+        [one] => one.clone(),
+        several => return Err(dataset::several_tables(req, several).into()),
+    };
+    let Some(keyspace) = name.schema.clone().or_else(|| d.keyspace.clone()) else {
+        // No keyspace anywhere: the cluster says so, in its words, when it runs the query.
+        return Ok(None);
+    };
+    let read = Read::Table {
+        keyspace,
+        table: name.table.clone(),
+        columns: None,
+    };
+    Ok(Some(SqlTable {
+        name,
+        source: source(req, settings(req)?, read)?,
+    }))
 }

@@ -42,6 +42,7 @@ pub const SOURCE: SourceEntry = SourceEntry {
     from_spec: Some(super::source::source_from_spec),
     readable: true,
     runs_query: true,
+    sql_table: None,
     check: dataset::check_source,
     build: build_source,
 };

@@ -54,6 +54,7 @@ pub const IMPALA_SOURCE: SourceEntry = SourceEntry {
     from_spec: Some(crate::connectors::hive::source::source_from_spec),
     readable: true,
     runs_query: true,
+    sql_table: None,
     check: build::check_source,
     build: build::build,
 };
@@ -66,6 +67,7 @@ pub const SPARK_SOURCE: SourceEntry = SourceEntry {
     from_spec: Some(crate::connectors::hive::source::source_from_spec),
     readable: true,
     runs_query: true,
+    sql_table: None,
     check: build::check_source,
     build: build::build,
 };

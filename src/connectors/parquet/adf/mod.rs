@@ -39,6 +39,7 @@ pub const SOURCE: SourceEntry = SourceEntry {
     from_spec: None,
     readable: false,
     runs_query: false,
+    sql_table: None,
     check: check_source,
     build: not_readable,
 };
