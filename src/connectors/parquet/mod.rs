@@ -115,6 +115,8 @@ struct Shared {
     bytes_staged: AtomicU64,
     /// Files staged by this process, by final name: the handles that complete their uploads.
     staged: Mutex<HashMap<String, StagedFile>>,
+    /// When this sink was made: staging files older than that are no copy's in-flight writes.
+    created: std::time::SystemTime,
 }
 
 /// A Parquet destination for one copy.
@@ -152,6 +154,7 @@ impl ParquetCopySink {
                 next_file: AtomicU64::new(0),
                 bytes_staged: AtomicU64::new(0),
                 staged: Mutex::new(HashMap::new()),
+                created: std::time::SystemTime::now(),
             }),
         }
     }
@@ -238,7 +241,9 @@ impl ParquetCopySink {
         let location = &self.shared.location;
         let path = location.child(SUCCESS_FILE);
         // A commit a kill cut off may have left object_store's staging file for the marker.
-        location.sweep_hidden(&format!("{SUCCESS_FILE}#"));
+        // Only files from before this copy began are swept: copies running side by side into
+        // one folder (a ForEach) write the marker at once, each through its own staging file.
+        location.sweep_hidden_older_than(&format!("{SUCCESS_FILE}#"), self.shared.created);
         let body = serde_json::json!({
             "copyId": self.shared.copy_id,
             "files": summary.files,

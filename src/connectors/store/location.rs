@@ -161,6 +161,26 @@ impl Location {
         self.sweep_hidden_except(prefix, &[])
     }
 
+    /// As [`Location::sweep_hidden`], removing only files last modified before `before`.
+    pub fn sweep_hidden_older_than(&self, prefix: &str, before: std::time::SystemTime) -> usize {
+        let Some(root) = &self.local_root else {
+            return 0;
+        };
+        let Ok(entries) = std::fs::read_dir(root) else {
+            return 0;
+        };
+        entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+            .filter(|e| {
+                e.metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|modified| modified < before)
+            })
+            .filter(|e| std::fs::remove_file(e.path()).is_ok())
+            .count()
+    }
+
     /// As [`Location::sweep_hidden`], keeping the files named in `keep` (paths as
     /// [`Location::child`] gives them).
     pub fn sweep_hidden_except(&self, prefix: &str, keep: &[String]) -> usize {
@@ -197,5 +217,42 @@ impl Location {
             self.display.trim_end_matches('/'),
             rel.trim_start_matches('/')
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn only_staging_files_older_than_the_copy_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let location = Location::local_folder(dir.path()).unwrap();
+        let started = SystemTime::now();
+        // Left by a killed earlier run, and being written by a copy running beside this one.
+        let stale = dir.path().join("_SUCCESS#3");
+        let in_flight = dir.path().join("_SUCCESS#4");
+        let other = dir.path().join("data.parquet");
+        for f in [&stale, &in_flight, &other] {
+            std::fs::write(f, b"x").unwrap();
+        }
+        std::fs::File::options()
+            .write(true)
+            .open(&stale)
+            .unwrap()
+            .set_modified(started - Duration::from_secs(60))
+            .unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&other)
+            .unwrap()
+            .set_modified(started - Duration::from_secs(60))
+            .unwrap();
+        // A second's margin: file times come from a coarser clock than SystemTime::now().
+        let before = started - Duration::from_secs(1);
+        assert_eq!(location.sweep_hidden_older_than("_SUCCESS#", before), 1);
+        assert!(!stale.exists());
+        assert!(in_flight.exists() && other.exists());
     }
 }
