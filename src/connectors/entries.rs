@@ -49,6 +49,10 @@ pub type FromSpec = fn(&serde_json::Value, CleanupTracker) -> Result<Arc<dyn Sou
 pub type SqlTableFn =
     fn(&SourceRequest<'_>, &[SqlTableName]) -> Result<Option<SqlTable>, BuildError>;
 
+/// See [`SourceEntry::derived_table`]: the dataset's request, and the rest of the name.
+pub type DerivedTableFn =
+    fn(&SourceRequest<'_>, &str) -> Result<Option<Arc<dyn Source>>, BuildError>;
+
 /// The table a source's SQL query reads, and the source reading it.
 #[derive(Debug)]
 pub struct SqlTable {
@@ -100,6 +104,11 @@ pub struct SourceEntry {
     /// source reading the one table DataFusion runs the query over, or `None` when the source
     /// runs the query itself.
     pub sql_table: Option<SqlTableFn>,
+    /// For a source whose datasets have tables derived from them (Cassandra 1.0's virtual
+    /// tables `<table>_vt_<column>`): given the rest of a table name after the dataset's name
+    /// (`_vt_tags` for `Orders_vt_tags`), a source reading that table, or `None` when the rest
+    /// names no such table. Does no I/O; the source's schema says whether the table exists.
+    pub derived_table: Option<DerivedTableFn>,
     /// Checks the activity's `source` settings against the dataset.
     pub check: fn(&Dataset, &CopySource) -> Result<(), ConfigError>,
     /// Builds the source.

@@ -84,6 +84,26 @@ fn sql_over_table(
     }))
 }
 
+/// The table derived from `dataset` whose name is the dataset's followed by `rest` (see
+/// [`SourceEntry::derived_table`]), or `None`.
+pub fn derived(
+    factory: &Factory,
+    dataset: &Dataset,
+    rest: &str,
+) -> Result<Option<Arc<dyn Source>>, PlanError> {
+    let Some(derive) = registry::source(dataset, None).and_then(|e| e.derived_table) else {
+        return Ok(None);
+    };
+    let request = SourceRequest {
+        factory,
+        dataset,
+        activity_source: None,
+        query: None,
+        cleanup: crate::engine::cleanup_tracker(),
+    };
+    derive(&request, rest).map_err(|e| PlanError::build(dataset, e))
+}
+
 /// Builds the source for `dataset`. Checking the factory (`plan::load`) already made sure
 /// that `activity_source`'s type fits the dataset.
 pub fn resolve(

@@ -402,6 +402,67 @@ async fn adf_1_0_reads_collections_as_virtual_tables() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_1_0_virtual_table_is_a_table_of_the_factory() {
+    use serde_json::json;
+    let c = cluster().await;
+    let linked = |name: &str, version: Option<&str>| {
+        let mut ls = json!({"name": name, "properties": {"type": "Cassandra",
+            "typeProperties": {"host": c.hosts()[0], "port": c.port(),
+                "authenticationType": "Anonymous"}}});
+        if let Some(v) = version {
+            ls["properties"]["version"] = v.into();
+        }
+        ls
+    };
+    let dataset = |name: &str, service: &str| {
+        json!({"name": name, "properties": {"type": "CassandraTable",
+            "linkedServiceName": {"referenceName": service, "type": "LinkedServiceReference"},
+            "typeProperties": {"keyspace": "ty", "tableName": "alltypes"}}})
+    };
+    let bundle = json!({
+        "linkedServices": [linked("V1", None), linked("V2", Some("2.0"))],
+        "datasets": [dataset("AllTypes", "V1"), dataset("Modern", "V2")]});
+    let factory =
+        quiver::plan::parse_bundle(&bundle.to_string(), std::path::Path::new("vt.json")).unwrap();
+    let ctx = quiver::plan::catalog::session(factory, &Default::default());
+    let rows = |sql: &str| {
+        let ctx = ctx.clone();
+        let sql = sql.to_string();
+        async move {
+            let batches = ctx.sql(&sql).await?.collect().await?;
+            Ok::<_, datafusion::error::DataFusionError>(
+                concat_batches(&batches[0].schema(), &batches).unwrap(),
+            )
+        }
+    };
+    // Unquoted, as DataFusion lowercases it; the dataset's name matches ignoring case.
+    let vt = rows("SELECT pk, l_index, l_value FROM alltypes_vt_l ORDER BY l_index")
+        .await
+        .unwrap();
+    assert_eq!(vt.column(1).as_primitive::<Int32Type>().values(), &[0, 1]);
+    assert_eq!(vt.column(2).as_primitive::<Int32Type>().values(), &[1, 2]);
+    let joined = rows(
+        r#"SELECT count(*) AS n FROM "AllTypes" a JOIN "AllTypes_vt_m" m ON a.pk = m.pk
+           WHERE m.m_key = 'k'"#,
+    )
+    .await
+    .unwrap();
+    assert_eq!(joined.column(0).as_primitive::<Int64Type>().value(0), 1);
+    // 2.0 has no virtual tables (its collections are columns), and a column that is not a
+    // collection has none.
+    let e = rows("SELECT * FROM modern_vt_l")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("modern_vt_l") && e.contains("not found"), "{e}");
+    let e = rows("SELECT * FROM alltypes_vt_a")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not a list, set or map"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fixed_decimals_and_empty_values_fail_naming_the_column_and_the_key() {
     let c = cluster().await;
     let s = settings(&c, None);

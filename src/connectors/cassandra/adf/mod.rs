@@ -42,6 +42,7 @@ pub const SOURCE: SourceEntry = SourceEntry {
     readable: true,
     runs_query: true,
     sql_table: Some(sql92_table),
+    derived_table: Some(virtual_table),
     check: dataset::check_source,
     build: build_source,
 };
@@ -139,4 +140,30 @@ fn sql92_table(
         name,
         source: source(req, settings(req)?, read)?,
     }))
+}
+
+/// Version 1.0's virtual tables as tables of the factory: `<dataset>_vt_<column>` reads the
+/// collection column `column` of the dataset's table ([`super::virtual_tables`]).
+fn virtual_table(
+    req: &SourceRequest<'_>,
+    rest: &str,
+) -> Result<Option<Arc<dyn Source>>, BuildError> {
+    let service = linked_service::typed(req.factory.linked_service_of(req.dataset)?)?;
+    let d = dataset::typed(req.dataset)?;
+    let column = rest
+        .get(..4)
+        .filter(|infix| infix.eq_ignore_ascii_case("_vt_"))
+        .map(|_| &rest[4..]);
+    let (Some(column), Some(keyspace), Some(table)) = (column, &d.keyspace, &d.table) else {
+        return Ok(None);
+    };
+    if service.version != ConnectorVersion::V1 || column.is_empty() {
+        return Ok(None);
+    }
+    let read = Read::Table {
+        keyspace: keyspace.clone(),
+        table: format!("{table}_vt_{column}"),
+        columns: None,
+    };
+    Ok(Some(source(req, settings(req)?, read)?))
 }

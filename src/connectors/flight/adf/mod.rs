@@ -43,6 +43,7 @@ pub const SOURCE: SourceEntry = SourceEntry {
     readable: true,
     runs_query: true,
     sql_table: None,
+    derived_table: None,
     check: dataset::check_source,
     build: build_source,
 };

@@ -55,6 +55,7 @@ pub const IMPALA_SOURCE: SourceEntry = SourceEntry {
     readable: true,
     runs_query: true,
     sql_table: None,
+    derived_table: None,
     check: build::check_source,
     build: build::build,
 };
@@ -68,6 +69,7 @@ pub const SPARK_SOURCE: SourceEntry = SourceEntry {
     readable: true,
     runs_query: true,
     sql_table: None,
+    derived_table: None,
     check: build::check_source,
     build: build::build,
 };

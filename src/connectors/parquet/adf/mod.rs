@@ -40,6 +40,7 @@ pub const SOURCE: SourceEntry = SourceEntry {
     readable: false,
     runs_query: false,
     sql_table: None,
+    derived_table: None,
     check: check_source,
     build: not_readable,
 };
