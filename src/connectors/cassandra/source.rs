@@ -813,6 +813,58 @@ fn range_text(range: Option<(i64, i64)>) -> String {
     }
 }
 
+/// The bytes of a page's rows (each row its cells, each cell `[int n][n bytes]`, n < 0 for
+/// NULL), as the driver received them: every cell the driver hands out is a slice of them.
+/// `None` for a page with no rows, or a first row with only NULL cells.
+fn raw_rows(rows: &scylla::response::query_result::QueryRowsResult) -> Option<&[u8]> {
+    let first = rows.rows::<ColumnIterator>().ok()?.next()?.ok()?;
+    first
+        .flatten()
+        .find_map(|column| column.slice)
+        .map(|slice| slice.as_original_frame_bytes().as_ref())
+}
+
+/// Splits `raw` (`rows` rows of `columns` cells) into its cells, column by column, in one pass
+/// with no per-cell calls. `None` unless the cells cover `raw` exactly.
+fn split_cells(raw: &[u8], rows: usize, columns: usize) -> Option<PageCells<'_>> {
+    let mut cells: PageCells<'_> = (0..columns).map(|_| Vec::with_capacity(rows)).collect();
+    let mut at = 0usize;
+    for _ in 0..rows {
+        for column in cells.iter_mut() {
+            let len = i32::from_be_bytes(raw.get(at..at + 4)?.try_into().ok()?);
+            at += 4;
+            column.push(match usize::try_from(len) {
+                Ok(len) => {
+                    let cell = raw.get(at..at.checked_add(len)?)?;
+                    at += len;
+                    Some(cell)
+                }
+                Err(_) => None,
+            });
+        }
+    }
+    (at == raw.len()).then_some(cells)
+}
+
+/// The page's cells, column by column, through the driver's row and column iterators.
+fn driver_cells(
+    rows: &scylla::response::query_result::QueryRowsResult,
+    columns: usize,
+) -> Result<PageCells<'_>, Box<dyn std::error::Error + Send + Sync>> {
+    let mut cells: PageCells<'_> = (0..columns)
+        .map(|_| Vec::with_capacity(rows.rows_num()))
+        .collect();
+    for row in rows.rows::<ColumnIterator>()? {
+        for (c, column) in row?.enumerate() {
+            let column = column?;
+            if let Some(v) = cells.get_mut(c) {
+                v.push(column.slice.map(|s| s.as_slice()));
+            }
+        }
+    }
+    Ok(cells)
+}
+
 /// Decodes one page into a batch of the resolved columns (the base columns of a virtual
 /// table, before it is exploded).
 fn decode_page(
@@ -841,19 +893,12 @@ fn decode_page(
         cql: cql.to_string(),
         reason: e.to_string(),
     };
-    let iter = rows.rows::<ColumnIterator>().map_err(|e| not_rows(&e))?;
-    let mut cells: PageCells<'_> = (0..found.len())
-        .map(|_| Vec::with_capacity(rows.rows_num()))
-        .collect();
-    for row in iter {
-        let row = row.map_err(|e| not_rows(&e))?;
-        for (c, column) in row.enumerate() {
-            let column = column.map_err(|e| not_rows(&e))?;
-            if let Some(v) = cells.get_mut(c) {
-                v.push(column.slice.map(|s| s.as_slice()));
-            }
-        }
-    }
+    let cells = match raw_rows(rows).and_then(|raw| split_cells(raw, rows.rows_num(), found.len()))
+    {
+        Some(cells) => cells,
+        // The driver's own walk, which names what is wrong with a malformed page.
+        None => driver_cells(rows, found.len()).map_err(|e| not_rows(&e))?,
+    };
     let options = match &resolved.virtual_table {
         Some(_) => TypeOptions {
             mode: types::TypeMode::Native,
@@ -975,6 +1020,47 @@ fn partition_key_values(resolved: &Resolved, filters: &[Predicate]) -> Option<Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A page of `rows`, each cell `Some(bytes)` or `None` (NULL).
+    fn page(rows: &[Vec<Option<&[u8]>>]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for row in rows {
+            for cell in row {
+                match cell {
+                    Some(b) => {
+                        out.extend((b.len() as i32).to_be_bytes());
+                        out.extend(*b);
+                    }
+                    None => out.extend((-1i32).to_be_bytes()),
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_page_splits_into_columns_and_a_malformed_one_does_not() {
+        let rows: Vec<Vec<Option<&[u8]>>> = vec![
+            vec![Some(b"\x00\x01"), None, Some(b"")],
+            vec![Some(b"\x00\x02"), Some(b"abc"), None],
+        ];
+        let raw = page(&rows);
+        let cells = split_cells(&raw, 2, 3).unwrap();
+        assert_eq!(cells[0], [Some(&b"\x00\x01"[..]), Some(&b"\x00\x02"[..])]);
+        assert_eq!(cells[1], [None, Some(&b"abc"[..])]);
+        assert_eq!(cells[2], [Some(&b""[..]), None]);
+        // Short, long, or a length past the end: the driver's walk is used instead.
+        assert!(split_cells(&raw[..raw.len() - 1], 2, 3).is_none());
+        assert!(split_cells(&raw, 1, 3).is_none());
+        assert!(split_cells(&raw, 3, 3).is_none());
+        let mut huge = raw.clone();
+        huge[..4].copy_from_slice(&i32::MAX.to_be_bytes());
+        assert!(split_cells(&huge, 2, 3).is_none());
+        // Any negative length is NULL, as the protocol says.
+        let mut minus_two = page(&[vec![None]]);
+        minus_two.copy_from_slice(&(-2i32).to_be_bytes());
+        assert_eq!(split_cells(&minus_two, 1, 1).unwrap()[0], [None]);
+    }
 
     #[test]
     fn positions_round_trip_and_reject_foreign_bytes() {
