@@ -459,10 +459,7 @@ impl<'t> Decoder<'t> {
             match self.value(row, *cell)? {
                 Some(b) => {
                     let ok = match self.t {
-                        CqlType::Inet => values::inet(b).map(|ip| {
-                            use std::fmt::Write as _;
-                            let _ = write!(values, "{ip}");
-                        }),
+                        CqlType::Inet => values::inet_text(b, &mut values),
                         CqlType::Duration => values::duration(b)
                             .map(|(m, d, n)| values::duration_text(m, d, n, &mut values)),
                         CqlType::Decimal => values::decimal_text(b, &mut values),

@@ -47,7 +47,7 @@ pub fn varint_text(b: &[u8], out: &mut String) -> Option<()> {
         let fill = if b[0] & 0x80 != 0 { 0xff } else { 0 };
         let mut buf = [fill; 16];
         buf[16 - b.len()..].copy_from_slice(b);
-        let _ = write!(out, "{}", i128::from_be_bytes(buf));
+        push_i128(out, i128::from_be_bytes(buf));
         return Some(());
     }
     if let Some(v) = varint_i256(b) {
@@ -114,18 +114,19 @@ pub fn decimal_parts(b: &[u8]) -> Option<(i32, &[u8])> {
 /// with scale -2 `1234500`.
 pub fn decimal_text(b: &[u8], out: &mut String) -> Option<()> {
     let (scale, unscaled) = decimal_parts(b)?;
-    let mut digits = String::new();
-    varint_text(unscaled, &mut digits)?;
-    let (sign, digits) = match digits.strip_prefix('-') {
-        Some(d) => ("-", d),
-        None => ("", digits.as_str()),
-    };
-    out.push_str(sign);
+    // The unscaled digits go straight into `out`, then the point (or zeros) is placed.
+    let start = out.len();
+    if varint_text(unscaled, out).is_none() {
+        out.truncate(start);
+        return None;
+    }
+    let first_digit = start + usize::from(out.as_bytes().get(start) == Some(&b'-'));
+    let digits = out.len() - first_digit;
     if scale <= 0 {
-        out.push_str(digits);
-        if digits != "0" {
+        if &out[first_digit..] != "0" {
             // A scale as large as i32 allows would be gigabytes of zeros: refuse it.
             if scale < -100_000 {
+                out.truncate(start);
                 return None;
             }
             out.extend(std::iter::repeat_n('0', scale.unsigned_abs() as usize));
@@ -134,17 +135,64 @@ pub fn decimal_text(b: &[u8], out: &mut String) -> Option<()> {
     }
     let scale = scale as usize;
     if scale > 100_000 {
+        out.truncate(start);
         return None;
     }
-    if digits.len() > scale {
-        let (int, frac) = digits.split_at(digits.len() - scale);
-        out.push_str(int);
-        out.push('.');
-        out.push_str(frac);
+    if digits > scale {
+        out.insert(out.len() - scale, '.');
     } else {
-        out.push_str("0.");
-        out.extend(std::iter::repeat_n('0', scale - digits.len()));
-        out.push_str(digits);
+        let mut zeros = String::with_capacity(2 + scale - digits);
+        zeros.push_str("0.");
+        zeros.extend(std::iter::repeat_n('0', scale - digits));
+        out.insert_str(first_digit, &zeros);
+    }
+    Some(())
+}
+
+/// Appends `v` in decimal, without the formatting machinery (this runs once per cell).
+pub fn push_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &digit in &buf[at..] {
+        out.push(char::from(digit));
+    }
+}
+
+/// Appends `v` in decimal, with a leading `-` when negative.
+pub fn push_i128(out: &mut String, v: i128) {
+    if v < 0 {
+        out.push('-');
+    }
+    match u64::try_from(v.unsigned_abs()) {
+        Ok(small) => push_u64(out, small),
+        Err(_) => {
+            let _ = write!(out, "{}", v.unsigned_abs());
+        }
+    }
+}
+
+/// Appends an `inet` as text: `1.2.3.4`, or IPv6 in its RFC 5952 form (`::1`).
+pub fn inet_text(b: &[u8], out: &mut String) -> Option<()> {
+    match inet(b)? {
+        IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_u64(out, u64::from(octet));
+            }
+        }
+        IpAddr::V6(v6) => {
+            let _ = write!(out, "{v6}");
+        }
     }
     Some(())
 }
@@ -254,11 +302,13 @@ pub fn time_text(nanos: i64, out: &mut String) {
 
 /// A UUID as `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
 pub fn uuid_text(b: &[u8; 16], out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     for (i, x) in b.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
             out.push('-');
         }
-        let _ = write!(out, "{x:02x}");
+        out.push(char::from(HEX[usize::from(x >> 4)]));
+        out.push(char::from(HEX[usize::from(x & 0xf)]));
     }
 }
 
@@ -344,6 +394,53 @@ mod tests {
     }
 
     #[test]
+    fn integers_inets_and_uuids_are_written_without_fmt_as_fmt_writes_them() {
+        for v in [
+            0,
+            7,
+            -1,
+            i128::from(i64::MIN),
+            i128::from(i64::MAX),
+            i128::from(u64::MAX),
+            -i128::from(u64::MAX),
+            i128::from(u64::MAX) + 1,
+            i128::MIN,
+            i128::MAX,
+        ] {
+            assert_eq!(
+                text(|s| {
+                    push_i128(s, v);
+                    Some(())
+                })
+                .unwrap(),
+                v.to_string()
+            );
+        }
+        for b in [
+            &[10u8, 0, 255, 7][..],
+            &[0; 4],
+            &[0; 16],
+            &[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+        ] {
+            let want = inet(b).unwrap().to_string();
+            assert_eq!(text(|s| inet_text(b, s)).unwrap(), want);
+        }
+        assert_eq!(text(|s| inet_text(&[1, 2, 3], s)), None);
+        let id = [
+            0x12, 0x3e, 0x27, 0xde, 0x1e, 0x4e, 0x49, 0xd9, 0xb5, 0x79, 0xfe, 0x0b, 0x33, 0x1d,
+            0x36, 0x42,
+        ];
+        assert_eq!(
+            text(|s| {
+                uuid_text(&id, s);
+                Some(())
+            })
+            .unwrap(),
+            "123e27de-1e4e-49d9-b579-fe0b331d3642"
+        );
+    }
+
+    #[test]
     fn varints_of_any_length_become_exact_digits() {
         assert_eq!(text(|s| varint_text(&[0x00], s)).unwrap(), "0");
         assert_eq!(text(|s| varint_text(&[0xff], s)).unwrap(), "-1");
@@ -377,6 +474,19 @@ mod tests {
         assert_eq!(d(-2, &[0x30, 0x39]), "1234500");
         assert_eq!(d(1, &[0xcf, 0xc7]), "-1234.5");
         assert_eq!(d(0, &[0x00]), "0");
+        assert_eq!(d(-3, &[0x00]), "0");
+        assert_eq!(d(5, &[0x30, 0x39]), "0.12345");
+        // -12345 at scale 6, written after what the buffer already holds.
+        let mut b = 6i32.to_be_bytes().to_vec();
+        b.extend([0xcf, 0xc7]);
+        let mut out = String::from("x,");
+        decimal_text(&b, &mut out).unwrap();
+        assert_eq!(out, "x,-0.012345");
+        // A refused value leaves the buffer as it was.
+        let mut huge = 200_000i32.to_be_bytes().to_vec();
+        huge.push(1);
+        assert_eq!(decimal_text(&huge, &mut out), None);
+        assert_eq!(out, "x,-0.012345");
         let mut b = 2i32.to_be_bytes().to_vec();
         b.extend([0x30, 0x39]);
         assert_eq!(decimal_rescaled(&b, 4), Some(i256::from_i128(1_234_500)));
