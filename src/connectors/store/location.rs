@@ -163,27 +163,26 @@ impl Location {
 
     /// As [`Location::sweep_hidden`], removing only files last modified before `before`.
     pub fn sweep_hidden_older_than(&self, prefix: &str, before: std::time::SystemTime) -> usize {
-        let Some(root) = &self.local_root else {
-            return 0;
-        };
-        let Ok(entries) = std::fs::read_dir(root) else {
-            return 0;
-        };
-        entries
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
-            .filter(|e| {
-                e.metadata()
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|modified| modified < before)
-            })
-            .filter(|e| std::fs::remove_file(e.path()).is_ok())
-            .count()
+        self.sweep(prefix, |entry| {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|modified| modified < before)
+        })
     }
 
     /// As [`Location::sweep_hidden`], keeping the files named in `keep` (paths as
     /// [`Location::child`] gives them).
     pub fn sweep_hidden_except(&self, prefix: &str, keep: &[String]) -> usize {
+        self.sweep(prefix, |entry| {
+            let name = entry.file_name().to_string_lossy().to_string();
+            !keep.contains(&self.child(&name).to_string())
+        })
+    }
+
+    /// Removes the files of a local folder whose names start with `prefix` and that `remove`
+    /// accepts. Returns how many it removed; nothing for a folder that is not local.
+    fn sweep(&self, prefix: &str, remove: impl Fn(&std::fs::DirEntry) -> bool) -> usize {
         let Some(root) = &self.local_root else {
             return 0;
         };
@@ -193,10 +192,7 @@ impl Location {
         entries
             .flatten()
             .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
-            .filter(|e| {
-                let name = e.file_name().to_string_lossy().to_string();
-                !keep.contains(&self.child(&name).to_string())
-            })
+            .filter(|e| remove(e))
             .filter(|e| std::fs::remove_file(e.path()).is_ok())
             .count()
     }
@@ -237,18 +233,14 @@ mod tests {
         for f in [&stale, &in_flight, &other] {
             std::fs::write(f, b"x").unwrap();
         }
-        std::fs::File::options()
-            .write(true)
-            .open(&stale)
-            .unwrap()
-            .set_modified(started - Duration::from_secs(60))
-            .unwrap();
-        std::fs::File::options()
-            .write(true)
-            .open(&other)
-            .unwrap()
-            .set_modified(started - Duration::from_secs(60))
-            .unwrap();
+        for old in [&stale, &other] {
+            std::fs::File::options()
+                .write(true)
+                .open(old)
+                .unwrap()
+                .set_modified(started - Duration::from_secs(60))
+                .unwrap();
+        }
         // A second's margin: file times come from a coarser clock than SystemTime::now().
         let before = started - Duration::from_secs(1);
         assert_eq!(location.sweep_hidden_older_than("_SUCCESS#", before), 1);
