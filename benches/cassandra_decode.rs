@@ -2,8 +2,8 @@
 //! wire bytes (`[int len][bytes]` per cell, row after row), into Arrow.
 //! `cargo bench --bench cassandra_decode`
 //!
-//! * `cassandra_decode/cells`: the walk over the page that finds each cell (what the driver's
-//!   `ColumnIterator` does for the source), into column-major slices.
+//! * `cassandra_decode/cells`: the walk over the page that finds each cell
+//!   (`decode::split_page`, as the source runs it), into column-major slices.
 //! * `cassandra_decode/page`: the walk, then `decode::decode` on every column in ADF 2.0 mode
 //!   (the source's whole per-page work after the driver hands it the rows).
 //!
@@ -95,24 +95,9 @@ fn page(types: &[CqlType]) -> Vec<u8> {
     out
 }
 
-/// Finds each cell of the page, column-major.
+/// Finds each cell of the page, column-major, as the source does.
 fn cells(bytes: &[u8], columns: usize) -> PageCells<'_> {
-    let mut out: PageCells<'_> = (0..columns).map(|_| Vec::with_capacity(ROWS)).collect();
-    let mut rest = bytes;
-    for _ in 0..ROWS {
-        for column in out.iter_mut() {
-            let len = i32::from_be_bytes(rest[..4].try_into().unwrap());
-            rest = &rest[4..];
-            if len < 0 {
-                column.push(None);
-            } else {
-                let (v, tail) = rest.split_at(len as usize);
-                column.push(Some(v));
-                rest = tail;
-            }
-        }
-    }
-    out
+    decode::split_page(bytes, ROWS, columns).expect("a well-formed page")
 }
 
 fn bench(c: &mut Criterion) {

@@ -35,7 +35,23 @@ fn entry(
     })
 }
 
-/// Builds the source with the entry, handing it the engine's cleanup tracker.
+/// What a source is built from, with the engine's cleanup tracker.
+fn request<'a>(
+    factory: &'a Factory,
+    dataset: &'a Dataset,
+    activity_source: Option<&'a CopySource>,
+    query: Option<String>,
+) -> SourceRequest<'a> {
+    SourceRequest {
+        factory,
+        dataset,
+        activity_source,
+        query,
+        cleanup: crate::engine::cleanup_tracker(),
+    }
+}
+
+/// Builds the source with the entry.
 fn build(
     entry: &SourceEntry,
     factory: &Factory,
@@ -43,13 +59,7 @@ fn build(
     activity_source: Option<&CopySource>,
     query: Option<String>,
 ) -> Result<Arc<dyn Source>, PlanError> {
-    let request = SourceRequest {
-        factory,
-        dataset,
-        activity_source,
-        query,
-        cleanup: crate::engine::cleanup_tracker(),
-    };
+    let request = request(factory, dataset, activity_source, query);
     (entry.build)(&request).map_err(|e| PlanError::build(dataset, e))
 }
 
@@ -69,13 +79,7 @@ fn sql_over_table(
     let Some(tables) = crate::engine::names::tables_named(query) else {
         return Ok(None);
     };
-    let request = SourceRequest {
-        factory,
-        dataset,
-        activity_source,
-        query: Some(query.to_string()),
-        cleanup: crate::engine::cleanup_tracker(),
-    };
+    let request = request(factory, dataset, activity_source, Some(query.to_string()));
     let found = table_for(&request, &tables).map_err(|e| PlanError::build(dataset, e))?;
     Ok(found.map(|t| ResolvedSource {
         source: t.source,
@@ -94,13 +98,7 @@ pub fn derived(
     let Some(derive) = registry::source(dataset, None).and_then(|e| e.derived_table) else {
         return Ok(None);
     };
-    let request = SourceRequest {
-        factory,
-        dataset,
-        activity_source: None,
-        query: None,
-        cleanup: crate::engine::cleanup_tracker(),
-    };
+    let request = request(factory, dataset, None, None);
     derive(&request, rest).map_err(|e| PlanError::build(dataset, e))
 }
 

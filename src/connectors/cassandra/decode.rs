@@ -34,6 +34,29 @@ use super::values;
 /// is NULL), borrowed from the page buffer.
 pub type PageCells<'a> = Vec<Vec<Option<&'a [u8]>>>;
 
+/// Splits `raw`, a page's rows section (`rows` rows of `columns` cells, each cell `[int n][n
+/// bytes]`, n < 0 for NULL), into its cells, column by column, in one pass
+/// with no per-cell calls. `None` unless the cells cover `raw` exactly.
+pub fn split_page(raw: &[u8], rows: usize, columns: usize) -> Option<PageCells<'_>> {
+    let mut cells: PageCells<'_> = (0..columns).map(|_| Vec::with_capacity(rows)).collect();
+    let mut at = 0usize;
+    for _ in 0..rows {
+        for column in cells.iter_mut() {
+            let len = i32::from_be_bytes(raw.get(at..at + 4)?.try_into().ok()?);
+            at += 4;
+            column.push(match usize::try_from(len) {
+                Ok(len) => {
+                    let cell = raw.get(at..at.checked_add(len)?)?;
+                    at += len;
+                    Some(cell)
+                }
+                Err(_) => None,
+            });
+        }
+    }
+    (at == raw.len()).then_some(cells)
+}
+
 /// Why one column's values could not be decoded.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -681,5 +704,51 @@ pub fn json_text(t: &CqlType, b: &[u8]) -> String {
     match json::write_value(t, b, &mut s) {
         Some(()) => s,
         None => format!("{} malformed bytes", b.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A page of `rows`, each cell `Some(bytes)` or `None` (NULL).
+    fn page(rows: &[Vec<Option<&[u8]>>]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for row in rows {
+            for cell in row {
+                match cell {
+                    Some(b) => {
+                        out.extend((b.len() as i32).to_be_bytes());
+                        out.extend(*b);
+                    }
+                    None => out.extend((-1i32).to_be_bytes()),
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_page_splits_into_columns_and_a_malformed_one_does_not() {
+        let rows: Vec<Vec<Option<&[u8]>>> = vec![
+            vec![Some(b"\x00\x01"), None, Some(b"")],
+            vec![Some(b"\x00\x02"), Some(b"abc"), None],
+        ];
+        let raw = page(&rows);
+        let cells = split_page(&raw, 2, 3).unwrap();
+        assert_eq!(cells[0], [Some(&b"\x00\x01"[..]), Some(&b"\x00\x02"[..])]);
+        assert_eq!(cells[1], [None, Some(&b"abc"[..])]);
+        assert_eq!(cells[2], [Some(&b""[..]), None]);
+        // Short, long, or a length past the end: the driver's walk is used instead.
+        assert!(split_page(&raw[..raw.len() - 1], 2, 3).is_none());
+        assert!(split_page(&raw, 1, 3).is_none());
+        assert!(split_page(&raw, 3, 3).is_none());
+        let mut huge = raw.clone();
+        huge[..4].copy_from_slice(&i32::MAX.to_be_bytes());
+        assert!(split_page(&huge, 2, 3).is_none());
+        // Any negative length is NULL, as the protocol says.
+        let mut minus_two = page(&[vec![None]]);
+        minus_two.copy_from_slice(&(-2i32).to_be_bytes());
+        assert_eq!(split_page(&minus_two, 1, 1).unwrap()[0], [None]);
     }
 }

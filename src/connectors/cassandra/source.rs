@@ -609,8 +609,13 @@ struct Prepared {
     resolved: Arc<Resolved>,
     /// The source's schema (a virtual table's rows, for one).
     schema: SchemaRef,
+    /// The schema of a decoded page: the statement's columns (for a virtual table, its base
+    /// columns, before the page becomes its rows).
+    page_schema: SchemaRef,
     /// The range's replicas (none for a query or a single partition).
     replicas: Vec<Arc<scylla::cluster::Node>>,
+    /// The partition key bound to a single-partition read; empty otherwise.
+    key: Vec<CqlValue>,
 }
 
 impl Reader {
@@ -674,8 +679,11 @@ impl Reader {
             }
             _ => Vec::new(),
         };
+        let schema = self.source.arrow_schema(&resolved);
         let out = Arc::new(Prepared {
-            schema: self.source.arrow_schema(&resolved),
+            page_schema: page_schema(&config.types, &resolved, &schema),
+            schema,
+            key: partition_key_values(&resolved, &self.filters).unwrap_or_default(),
             session,
             statement: p,
             resolved,
@@ -692,7 +700,9 @@ impl Reader {
             statement: prepared,
             resolved,
             schema,
+            page_schema,
             replicas,
+            key,
         } = plan.as_ref();
         let state = match &self.next {
             Some(s) => PagingState::new_from_raw_bytes(s.clone()),
@@ -715,7 +725,6 @@ impl Reader {
                         .await
                 }
                 None => {
-                    let key = partition_key_values(resolved, &self.filters).unwrap_or_default();
                     session
                         .execute_single_page(&statement, key, state.clone())
                         .await
@@ -755,7 +764,13 @@ impl Reader {
             state: self.next.clone(),
             skip: 0,
         };
-        let mut batch = decode_page(&self.source.config.types, resolved, schema, &rows, cql)?;
+        let mut batch = decode_page(
+            self.source.config.types.empty,
+            resolved,
+            page_schema,
+            &rows,
+            cql,
+        )?;
         if let Some(vt) = &resolved.virtual_table {
             batch = virtual_tables::explode(vt, resolved, &batch, schema)?;
         }
@@ -824,28 +839,6 @@ fn raw_rows(rows: &scylla::response::query_result::QueryRowsResult) -> Option<&[
         .map(|slice| slice.as_original_frame_bytes().as_ref())
 }
 
-/// Splits `raw` (`rows` rows of `columns` cells) into its cells, column by column, in one pass
-/// with no per-cell calls. `None` unless the cells cover `raw` exactly.
-fn split_cells(raw: &[u8], rows: usize, columns: usize) -> Option<PageCells<'_>> {
-    let mut cells: PageCells<'_> = (0..columns).map(|_| Vec::with_capacity(rows)).collect();
-    let mut at = 0usize;
-    for _ in 0..rows {
-        for column in cells.iter_mut() {
-            let len = i32::from_be_bytes(raw.get(at..at + 4)?.try_into().ok()?);
-            at += 4;
-            column.push(match usize::try_from(len) {
-                Ok(len) => {
-                    let cell = raw.get(at..at.checked_add(len)?)?;
-                    at += len;
-                    Some(cell)
-                }
-                Err(_) => None,
-            });
-        }
-    }
-    (at == raw.len()).then_some(cells)
-}
-
 /// The page's cells, column by column, through the driver's row and column iterators.
 fn driver_cells(
     rows: &scylla::response::query_result::QueryRowsResult,
@@ -868,9 +861,9 @@ fn driver_cells(
 /// Decodes one page into a batch of the resolved columns (the base columns of a virtual
 /// table, before it is exploded).
 fn decode_page(
-    types_options: &TypeOptions,
+    empty: types::EmptyValues,
     resolved: &Resolved,
-    schema: &SchemaRef,
+    page_schema: &SchemaRef,
     rows: &scylla::response::query_result::QueryRowsResult,
     cql: &str,
 ) -> Result<RecordBatch, SourceError> {
@@ -893,50 +886,37 @@ fn decode_page(
         cql: cql.to_string(),
         reason: e.to_string(),
     };
-    let cells = match raw_rows(rows).and_then(|raw| split_cells(raw, rows.rows_num(), found.len()))
+    let cells = match raw_rows(rows)
+        .and_then(|raw| decode::split_page(raw, rows.rows_num(), found.len()))
     {
         Some(cells) => cells,
         // The driver's own walk, which names what is wrong with a malformed page.
         None => driver_cells(rows, found.len()).map_err(|e| not_rows(&e))?,
     };
-    let options = match &resolved.virtual_table {
-        Some(_) => TypeOptions {
-            mode: types::TypeMode::Native,
-            ..*types_options
-        },
-        None => *types_options,
-    };
     let mut arrays = Vec::with_capacity(found.len());
-    let mut fields = Vec::with_capacity(found.len());
-    for (c, (name, t)) in resolved.columns.iter().enumerate() {
-        let field = match &resolved.virtual_table {
-            Some(vt) if vt.column == *name => virtual_tables::collection_field(vt, types_options),
-            _ => types::field(name, t, &options),
-        };
-        let array =
-            decode::decode(t, field.data_type(), &cells[c], options.empty).map_err(|source| {
-                let key = match source.row() {
-                    Some(row) => row_key(resolved, &cells, row),
-                    None => "(not applicable)".to_string(),
-                };
-                CassandraError::Decode {
-                    column: name.clone(),
-                    cql_type: t.to_string(),
-                    key,
-                    source: Box::new(source),
-                }
-            })?;
-        fields.push(field);
+    for (c, ((name, t), field)) in resolved
+        .columns
+        .iter()
+        .zip(page_schema.fields())
+        .enumerate()
+    {
+        let array = decode::decode(t, field.data_type(), &cells[c], empty).map_err(|source| {
+            let key = match source.row() {
+                Some(row) => row_key(resolved, &cells, row),
+                None => "(not applicable)".to_string(),
+            };
+            CassandraError::Decode {
+                column: name.clone(),
+                cql_type: t.to_string(),
+                key,
+                source: Box::new(source),
+            }
+        })?;
         arrays.push(array);
     }
     let rows_num = rows.rows_num();
-    let schema = match &resolved.virtual_table {
-        // The base columns, before the page becomes the virtual table's rows.
-        Some(_) => Arc::new(Schema::new(fields)),
-        None => schema.clone(),
-    };
     RecordBatch::try_new_with_options(
-        schema,
+        page_schema.clone(),
         arrays,
         &RecordBatchOptions::new().with_row_count(Some(rows_num)),
     )
@@ -945,6 +925,27 @@ fn decode_page(
         column: "(page)".into(),
         source,
     })
+}
+
+/// The schema of a decoded page ([`Prepared::page_schema`]): the source's schema, or for a
+/// virtual table its base columns, the collection column in its native Arrow type.
+fn page_schema(options: &TypeOptions, resolved: &Resolved, schema: &SchemaRef) -> SchemaRef {
+    let Some(vt) = &resolved.virtual_table else {
+        return schema.clone();
+    };
+    let native = TypeOptions {
+        mode: types::TypeMode::Native,
+        ..*options
+    };
+    let fields: Vec<_> = resolved
+        .columns
+        .iter()
+        .map(|(name, t)| match *name == vt.column {
+            true => virtual_tables::collection_field(vt, options),
+            false => types::field(name, t, &native),
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
 }
 
 /// A row's primary key as JSON (`{"id":7}`), for error messages.
@@ -1020,47 +1021,6 @@ fn partition_key_values(resolved: &Resolved, filters: &[Predicate]) -> Option<Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A page of `rows`, each cell `Some(bytes)` or `None` (NULL).
-    fn page(rows: &[Vec<Option<&[u8]>>]) -> Vec<u8> {
-        let mut out = Vec::new();
-        for row in rows {
-            for cell in row {
-                match cell {
-                    Some(b) => {
-                        out.extend((b.len() as i32).to_be_bytes());
-                        out.extend(*b);
-                    }
-                    None => out.extend((-1i32).to_be_bytes()),
-                }
-            }
-        }
-        out
-    }
-
-    #[test]
-    fn a_page_splits_into_columns_and_a_malformed_one_does_not() {
-        let rows: Vec<Vec<Option<&[u8]>>> = vec![
-            vec![Some(b"\x00\x01"), None, Some(b"")],
-            vec![Some(b"\x00\x02"), Some(b"abc"), None],
-        ];
-        let raw = page(&rows);
-        let cells = split_cells(&raw, 2, 3).unwrap();
-        assert_eq!(cells[0], [Some(&b"\x00\x01"[..]), Some(&b"\x00\x02"[..])]);
-        assert_eq!(cells[1], [None, Some(&b"abc"[..])]);
-        assert_eq!(cells[2], [Some(&b""[..]), None]);
-        // Short, long, or a length past the end: the driver's walk is used instead.
-        assert!(split_cells(&raw[..raw.len() - 1], 2, 3).is_none());
-        assert!(split_cells(&raw, 1, 3).is_none());
-        assert!(split_cells(&raw, 3, 3).is_none());
-        let mut huge = raw.clone();
-        huge[..4].copy_from_slice(&i32::MAX.to_be_bytes());
-        assert!(split_cells(&huge, 2, 3).is_none());
-        // Any negative length is NULL, as the protocol says.
-        let mut minus_two = page(&[vec![None]]);
-        minus_two.copy_from_slice(&(-2i32).to_be_bytes());
-        assert_eq!(split_cells(&minus_two, 1, 1).unwrap()[0], [None]);
-    }
 
     #[test]
     fn positions_round_trip_and_reject_foreign_bytes() {

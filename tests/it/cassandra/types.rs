@@ -131,6 +131,14 @@ async fn read(
     arrow::compute::take_record_batch(&batch, &indices).unwrap()
 }
 
+fn column_names(b: &RecordBatch) -> Vec<String> {
+    b.schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect()
+}
+
 fn text<'a>(b: &'a RecordBatch, c: &str) -> &'a arrow::array::StringArray {
     b.column_by_name(c).unwrap().as_string::<i32>()
 }
@@ -362,13 +370,7 @@ async fn adf_1_0_reads_collections_as_virtual_tables() {
         cfg.types.version = ConnectorVersion::V1
     })
     .await;
-    let names: Vec<String> = vt
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    assert_eq!(names, ["pk", "l_index", "l_value"]);
+    assert_eq!(column_names(&vt), ["pk", "l_index", "l_value"]);
     assert_eq!(
         vt.num_rows(),
         2,
@@ -380,13 +382,7 @@ async fn adf_1_0_reads_collections_as_virtual_tables() {
         cfg.types.version = ConnectorVersion::V1
     })
     .await;
-    let names: Vec<String> = vm
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    assert_eq!(names, ["pk", "m_key", "m_value"]);
+    assert_eq!(column_names(&vm), ["pk", "m_key", "m_value"]);
     assert_eq!(text(&vm, "m_key").value(0), "k");
     let e = table_source(&settings(&c, None), "ty", "alltypes_vt_a", |cfg| {
         cfg.types.version = ConnectorVersion::V1
