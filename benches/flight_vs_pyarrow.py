@@ -10,7 +10,8 @@ profile hiveBench, seed 42), the one the Parquet comparison uses.
    Flight server (its own process, like quiver's) loads that file and serves the same table.
 3. The client's `do_get(...).read_all()` is timed N times against each server, alternating.
    Reported: the median seconds, GB/s (the table's Arrow bytes / seconds) and quiver's
-   throughput as a multiple of pyarrow's.
+   throughput as a multiple of pyarrow's; and the CPU seconds per read of the client and of
+   each server, which show which side is the bottleneck.
 4. Time to first batch from quiver: `Live` (the synthetic source, generated on the fly) and,
    with --spark-port, a Spark Thrift Server table (binary SASL), through a `SparkObject`
    dataset.
@@ -78,6 +79,13 @@ def read(client, ticket):
     return client.do_get(flight.Ticket(ticket)).read_all()
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds of process `pid` so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def first_batch(uri, ticket):
     client = flight.FlightClient(uri)
     start = time.perf_counter()
@@ -127,12 +135,19 @@ def main():
     assert read(peer_client, b"Bench").num_rows == args.rows
     nbytes = table.nbytes
     times = {"quiver": [], "pyarrow": []}
+    client_cpu = {"quiver": [], "pyarrow": []}
+    server_cpu = {"quiver": 0.0, "pyarrow": 0.0}
+    pids = {"quiver": quiver.pid, "pyarrow": peer.pid}
     try:
         for _ in range(args.runs):
             for name, client in (("quiver", quiver_client), ("pyarrow", peer_client)):
+                server_before = cpu_seconds(pids[name])
+                cpu_before = time.process_time()
                 start = time.perf_counter()
                 got = read(client, b"Bench")
                 times[name].append(time.perf_counter() - start)
+                client_cpu[name].append(time.process_time() - cpu_before)
+                server_cpu[name] += cpu_seconds(pids[name]) - server_before
                 assert got.num_rows == args.rows
         med = {k: statistics.median(v) for k, v in times.items()}
         result = {
@@ -146,6 +161,11 @@ def main():
             "quiver_gb_s": nbytes / med["quiver"] / 1e9,
             "pyarrow_gb_s": nbytes / med["pyarrow"] / 1e9,
             "throughput_ratio_quiver_over_pyarrow": med["pyarrow"] / med["quiver"],
+            # CPU seconds per read: the client's (all its threads, user + system) and the
+            # server process's. A client whose CPU per read equals the read's wall time is the
+            # bottleneck: no server can make that client read faster.
+            "client_cpu_s": {k: statistics.median(v) for k, v in client_cpu.items()},
+            "server_cpu_s": {k: v / args.runs for k, v in server_cpu.items()},
             "first_batch_s": {
                 "held_in_memory": statistics.median(
                     first_batch(quiver_uri, b"Bench") for _ in range(args.runs)),

@@ -1,6 +1,7 @@
 //! The Parquet sink: ADF's `ParquetSink` to a local folder or an object store.
 //!
-//! Each copy partition writes its own files through parquet's `AsyncArrowWriter`:
+//! Each copy partition writes its own files through parquet's `ArrowWriter`, encoding into
+//! row-group buffers of steady size that stream to the store (see [`encoder`]):
 //! * a dataset `fileName` without `maxRowsPerFile` writes exactly that one file (the copy
 //!   merges its partitions into one);
 //! * otherwise files are named `<fileNamePrefix>_<NNNNN>.parquet`, numbered across the copy,
@@ -18,6 +19,7 @@
 //! the process; object-store uploads not yet completed do not, and are written again).
 
 pub mod adf;
+mod encoder;
 mod staged;
 
 use std::collections::HashMap;
@@ -29,10 +31,10 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use object_store::ObjectStoreExt;
-use parquet::arrow::AsyncArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
+use self::encoder::FileEncoder;
 use self::staged::{StagedFile, StagedWriter};
 use crate::connectors::sink::{
     CommitSummary, CopySink, Location, PartitionManifest, PartitionWriter, SinkError,
@@ -427,7 +429,7 @@ struct ParquetPartitionWriter {
 
 /// A file being written by one partition.
 struct OpenFile {
-    writer: AsyncArrowWriter<StagedWriter>,
+    writer: FileEncoder<StagedWriter>,
     name: String,
     url: String,
     rows: u64,
@@ -468,13 +470,12 @@ impl ParquetCopySink {
             source,
         })?;
         let props = writer_properties(&shared.options, first);
-        let writer =
-            AsyncArrowWriter::try_new(staged, schema.clone(), Some(props)).map_err(|source| {
-                ParquetSinkError::Encode {
-                    file: url.clone(),
-                    source,
-                }
-            })?;
+        let writer = FileEncoder::try_new(staged, schema.clone(), props).map_err(|source| {
+            ParquetSinkError::Encode {
+                file: url.clone(),
+                source,
+            }
+        })?;
         Ok(OpenFile {
             writer,
             name,

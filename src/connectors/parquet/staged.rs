@@ -1,6 +1,6 @@
 //! A file being written that nobody can read until it is committed.
 //!
-//! [`StagedWriter`] is the byte sink under parquet's `AsyncArrowWriter`. It streams bytes into
+//! [`StagedWriter`] is the byte sink under the sink's Parquet encoder (`encoder`). It streams bytes into
 //! a multipart upload, at most `max_concurrent_parts` parts in flight, so a slow store slows
 //! the encoder down rather than growing a buffer. When the Parquet footer is written, the file
 //! becomes a [`StagedFile`], which [`StagedFile::commit`] publishes and [`StagedFile::abort`]
