@@ -17,6 +17,8 @@ import subprocess
 import tempfile
 import time
 
+from benchlib import release_quiver
+
 
 def factory(root, out):
     bundle = {
@@ -57,9 +59,7 @@ def timed(cmd, out):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=7)
-    ap.add_argument("--quiver", default=os.path.join(
-        os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/quiver/target")),
-        "release", "quiver"))
+    ap.add_argument("--quiver", default=release_quiver())
     args = ap.parse_args()
     root = tempfile.mkdtemp(prefix="quiver-ckpt-")
     out = os.path.join(root, "out")

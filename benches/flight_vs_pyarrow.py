@@ -31,6 +31,8 @@ import time
 import pyarrow as pa
 import pyarrow.flight as flight
 
+from benchlib import release_quiver
+
 PYARROW_SERVER = r"""
 import sys
 import pyarrow as pa
@@ -101,9 +103,7 @@ def main():
     ap.add_argument("--runs", type=int, default=9)
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--spark-port", type=int)
-    ap.add_argument("--quiver", default=os.path.join(
-        os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/quiver/target")),
-        "release", "quiver"))
+    ap.add_argument("--quiver", default=release_quiver())
     args = ap.parse_args()
     root = tempfile.mkdtemp(prefix="quiver-flight-bench-")
     spark_table = None

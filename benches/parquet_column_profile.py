@@ -28,6 +28,8 @@ import shutil
 import subprocess
 import tempfile
 
+from benchlib import release_quiver
+
 COLUMNS = ["id", "c_int", "c_double", "c_decimal", "c_string", "c_timestamp", "c_date",
            "c_boolean"]
 FREQ = 1999
@@ -103,9 +105,7 @@ def profile(quiver, root, rows, column):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=10_000_000)
-    ap.add_argument("--quiver", default=os.path.join(
-        os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/quiver/target")),
-        "release", "quiver"))
+    ap.add_argument("--quiver", default=release_quiver())
     args = ap.parse_args()
     root = tempfile.mkdtemp(prefix="quiver-column-profile-")
     try:

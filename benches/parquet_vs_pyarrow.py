@@ -25,6 +25,8 @@ import time
 
 import pyarrow.parquet as pq
 
+from benchlib import release_quiver
+
 
 def factory(root, out, rows, partitions):
     ls = {"name": "Gen", "properties": {"type": "QuiverSynthetic"}}
@@ -53,8 +55,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--quiver", default=os.path.join(
-        os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/quiver/target")), "release", "quiver"))
+    ap.add_argument("--quiver", default=release_quiver())
     args = ap.parse_args()
     cores = os.cpu_count() or 1
     root = tempfile.mkdtemp(prefix="quiver-vs-pyarrow-")
