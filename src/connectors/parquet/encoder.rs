@@ -83,7 +83,8 @@ impl Write for RowGroupBuffer {
     }
 }
 
-/// One Parquet file being encoded and sent to `W` (a [`StagedWriter`](super::staged::StagedWriter) in the sink).
+/// One Parquet file being encoded and sent to `W`: in the sink, a
+/// [`StagedWriter`](super::staged::StagedWriter).
 pub struct FileEncoder<W> {
     encoder: ArrowWriter<RowGroupBuffer>,
     out: W,
@@ -96,7 +97,7 @@ impl<W: AsyncFileWriter> FileEncoder<W> {
         Ok(FileEncoder { encoder, out })
     }
 
-    /// Encodes `batch`; the blocks of any row group it closes are sent on, waiting while the
+    /// Encodes `batch`; the buffer of any row group it closes is sent on, waiting while the
     /// upload has no room (the sink's backpressure).
     pub async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         self.encoder.write(batch)?;
