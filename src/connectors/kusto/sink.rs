@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!  queued, per partition p:
-//!    write(batch) ─▶ parquet AsyncArrowWriter ─▶ multipart upload (bounded parts in flight)
+//!    write(batch) ─▶ store::encoder::FileEncoder ─▶ multipart upload (bounded parts in flight)
 //!                    to <TempStorage>/<db>__<table>__<copy>/<p>_<c>.parquet
 //!      blob closed at maxBlobSizeMB of Arrow data ─▶ manifest item (durable: checkpointed)
 //!    finish ─▶ last blob closed
@@ -49,7 +49,6 @@ use object_store::ObjectStoreExt;
 use object_store::buffered::BufWriter;
 use object_store::path::Path;
 use parquet::arrow::ArrowWriter;
-use parquet::arrow::AsyncArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
@@ -66,6 +65,7 @@ use crate::connectors::sink::{
     CommitMode, CommitSummary, CopySink, PartitionManifest, PartitionWriter, SinkError,
     SinkPartition, StagedItem,
 };
+use crate::connectors::store::encoder::FileEncoder;
 
 /// The sink kind, in messages.
 pub const KIND: &str = "AzureDataExplorer";
@@ -583,7 +583,7 @@ impl CopySink for KustoCopySink {
 
 /// A blob being written.
 struct OpenBlob {
-    writer: AsyncArrowWriter<BufWriter>,
+    writer: FileEncoder<BufWriter>,
     container: TempContainer,
     name: String,
     rows: u64,
@@ -615,12 +615,13 @@ impl BlobWriter {
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .build();
         let object = BufWriter::new(container.store.clone(), Path::from(name.as_str()));
-        let writer = AsyncArrowWriter::try_new(object, self.schema.clone(), Some(props)).map_err(
-            |source| IngestError::Parquet {
-                target: container.blob_url(&name),
-                source,
-            },
-        )?;
+        let writer =
+            FileEncoder::try_new(object, self.schema.clone(), props).map_err(|source| {
+                IngestError::Parquet {
+                    target: container.blob_url(&name),
+                    source,
+                }
+            })?;
         Ok(OpenBlob {
             writer,
             container,
@@ -632,14 +633,14 @@ impl BlobWriter {
 
     /// Closes the open blob and records it in the manifest.
     async fn close(&mut self) -> Result<(), IngestError> {
-        let Some(blob) = self.open.take() else {
+        let Some(mut blob) = self.open.take() else {
             return Ok(());
         };
         let url = blob.container.blob_url(&blob.name);
         let bytes_before = blob.writer.bytes_written() as u64;
         let meta = blob
             .writer
-            .close()
+            .finish()
             .await
             .map_err(|source| IngestError::Parquet {
                 target: url.clone(),

@@ -1,7 +1,8 @@
 //! The Parquet sink: ADF's `ParquetSink` to a local folder or an object store.
 //!
 //! Each copy partition writes its own files through parquet's `ArrowWriter`, encoding into
-//! row-group buffers of steady size that stream to the store (see [`encoder`]):
+//! row-group buffers of steady size that stream to the store (see
+//! [`crate::connectors::store::encoder`]):
 //! * a dataset `fileName` without `maxRowsPerFile` writes exactly that one file (the copy
 //!   merges its partitions into one);
 //! * otherwise files are named `<fileNamePrefix>_<NNNNN>.parquet`, numbered across the copy,
@@ -19,7 +20,6 @@
 //! the process; object-store uploads not yet completed do not, and are written again).
 
 pub mod adf;
-mod encoder;
 mod staged;
 
 use std::collections::HashMap;
@@ -34,12 +34,12 @@ use object_store::ObjectStoreExt;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
-use self::encoder::FileEncoder;
 use self::staged::{StagedFile, StagedWriter};
 use crate::connectors::sink::{
     CommitSummary, CopySink, Location, PartitionManifest, PartitionWriter, SinkError,
     SinkPartition, StagedItem,
 };
+use crate::connectors::store::encoder::FileEncoder;
 use crate::connectors::store::location::Staging;
 
 /// Default encoded bytes at which a row group closes.

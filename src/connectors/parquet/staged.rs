@@ -1,7 +1,7 @@
 //! A file being written that nobody can read until it is committed.
 //!
-//! [`StagedWriter`] is the byte sink under the sink's Parquet encoder (`encoder`). It streams bytes into
-//! a multipart upload, at most `max_concurrent_parts` parts in flight, so a slow store slows
+//! [`StagedWriter`] is the byte sink under the sink's Parquet encoder
+//! ([`crate::connectors::store::encoder`]). It streams bytes into a multipart upload, at most `max_concurrent_parts` parts in flight, so a slow store slows
 //! the encoder down rather than growing a buffer. When the Parquet footer is written, the file
 //! becomes a [`StagedFile`], which [`StagedFile::commit`] publishes and [`StagedFile::abort`]
 //! removes (see [`crate::connectors::store::location`] for the two staging strategies).

@@ -2,9 +2,11 @@
 //!
 //! [`Location`] is a folder on a local disk or in an object store (Azure Blob, ADLS Gen2, S3,
 //! GCS), with staged writes that become visible only when committed. [`adf`] reads the
-//! stores' linked services and dataset locations from ADF JSON.
+//! stores' linked services and dataset locations from ADF JSON. [`encoder`] encodes a Parquet
+//! file into any upload; the Parquet and Kusto sinks both write through it.
 
 pub mod adf;
+pub mod encoder;
 pub mod location;
 
 pub use location::{Location, LocationError};

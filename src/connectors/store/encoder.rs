@@ -1,11 +1,11 @@
-//! Parquet's `ArrowWriter` encoding into row-group buffers of steady size, sent to a staged
-//! file.
+//! Parquet's `ArrowWriter` encoding into row-group buffers of steady size, sent to an upload
+//! (the Parquet sink's staged file, the Kusto sink's blob).
 //!
 //! ```text
 //!  RecordBatch ─▶ ArrowWriter ── row group closes ─▶ RowGroupBuffer: sized up front from the
 //!                                                      │ largest row group so far
 //!                                                      ▼ as Bytes (no copy)
-//!                                            StagedWriter ─▶ multipart upload parts
+//!                              any AsyncFileWriter ─▶ multipart upload parts
 //! ```
 //!
 //! parquet's `AsyncArrowWriter` does the same job with one `Vec<u8>` that grows by doubling
@@ -83,8 +83,8 @@ impl Write for RowGroupBuffer {
     }
 }
 
-/// One Parquet file being encoded and sent to `W`: in the sink, a
-/// [`StagedWriter`](super::staged::StagedWriter).
+/// One Parquet file being encoded and sent to `W`: the Parquet sink's staged file, or the
+/// Kusto sink's blob upload.
 pub struct FileEncoder<W> {
     encoder: ArrowWriter<RowGroupBuffer>,
     out: W,
