@@ -1,24 +1,36 @@
-//! Column decoders: one Arrow builder per column, each filled from its cells' JSON text.
+//! Column decoders: each row's cells read straight from the response's bytes into per-column
+//! buffers, which become Arrow arrays when a batch is full.
 //!
-//! A row (`[cell, cell, …]`) is split into cells by one scan that tracks only strings and
-//! brackets; each column then reads its own cell's bytes (an integer's digits, a string's
-//! contents, a datetime's text) straight into its builder. No JSON value is built per cell:
-//! only an escaped string is unescaped by serde_json, and only a nested value that is not
-//! already compact is re-written. The encodings each column accepts are in [`super::types`];
-//! a cell that does not fit fails the row, naming the table, row, column and type.
+//! [`TableDecoder::push_rows`] reads rows where they lie in the frame reader's buffer, in one
+//! pass: the scanners of [`super::cells`] find each cell's end, and the column parses the
+//! cell's bytes (an integer's digits, a string's contents, a datetime's text) as it goes. A
+//! row the buffer holds only part of is dropped from the columns (the buffers can be cut back
+//! by a row, which Arrow's builders cannot) and read whole once the rest arrives. No JSON value
+//! is built per cell: only an escaped string is unescaped by serde_json, and only a nested
+//! value that is not already compact is re-written. The encodings each column accepts are in
+//! [`super::types`]; a cell that does not fit fails the row, naming the table, row, column and
+//! type.
+//!
+//! ```text
+//!  …,[1,"a","2024-01-01T00:00:00Z"],[2,"b",null],[3,"c","20   ◀ buffer ends
+//!    └──────────── row 1 ───────────┘└──── row 2 ───┘└ cut: dropped, read again later
+//!     i64 ◀┘  utf8 ◀┘   i64 (µs) ◀┘
+//! ```
 
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Decimal128Builder, DurationMicrosecondBuilder,
-    FixedSizeBinaryBuilder, Float64Builder, Int32Builder, Int64Builder, RecordBatch, StringBuilder,
-    TimestampMicrosecondBuilder,
+    ArrayRef, BooleanArray, BooleanBufferBuilder, Decimal128Array, DurationMicrosecondArray,
+    FixedSizeBinaryArray, Float64Array, Int32Array, Int64Array, NullBufferBuilder, RecordBatch,
+    StringArray, TimestampMicrosecondArray,
 };
+use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::SchemaRef;
 use arrow::error::ArrowError;
 
+use super::cells::{self, Nested, StrCell};
 use super::types::{self, DECIMAL_PRECISION, DECIMAL_SCALE, KustoType};
 use super::values;
 
@@ -104,317 +116,335 @@ pub enum DecodeError {
     },
 }
 
-enum Builder {
-    Bool(BooleanBuilder),
-    Int(Int32Builder),
-    Long(Int64Builder),
-    Real(Float64Builder),
-    Decimal(Decimal128Builder),
-    Str(StringBuilder),
-    DateTime(TimestampMicrosecondBuilder),
-    TimeSpan(DurationMicrosecondBuilder),
-    Guid(FixedSizeBinaryBuilder),
-    /// `dynamic` and unknown types: JSON text.
-    Json(StringBuilder),
+/// One column's values so far, in buffers that can drop a half-read row.
+enum Values {
+    Bool(BooleanBufferBuilder),
+    Int(Vec<i32>),
+    Long(Vec<i64>),
+    Real(Vec<f64>),
+    Decimal(Vec<i128>),
+    /// Microseconds since the Unix epoch.
+    DateTime(Vec<i64>),
+    /// Microseconds.
+    TimeSpan(Vec<i64>),
+    /// Sixteen bytes a row.
+    Guid(Vec<u8>),
+    /// `string`, and `dynamic` and unknown types as JSON text. `offsets` starts with 0 and
+    /// has one more entry than there are rows; `data` holds only valid UTF-8.
+    Text {
+        offsets: Vec<i32>,
+        data: Vec<u8>,
+    },
 }
 
-impl Builder {
-    fn new(kind: KustoType, capacity: usize) -> Builder {
+impl Values {
+    fn new(kind: KustoType, rows: usize, text_bytes: usize) -> Values {
+        let text = || {
+            let mut offsets = Vec::with_capacity(rows + 1);
+            offsets.push(0);
+            Values::Text {
+                offsets,
+                data: Vec::with_capacity(text_bytes),
+            }
+        };
         match kind {
-            KustoType::Bool => Builder::Bool(BooleanBuilder::with_capacity(capacity)),
-            KustoType::Int => Builder::Int(Int32Builder::with_capacity(capacity)),
-            KustoType::Long => Builder::Long(Int64Builder::with_capacity(capacity)),
-            KustoType::Real => Builder::Real(Float64Builder::with_capacity(capacity)),
-            KustoType::Decimal => Builder::Decimal(
-                Decimal128Builder::with_capacity(capacity)
-                    .with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE)
-                    .expect("38, 18 is a valid Decimal128"),
+            KustoType::Bool => Values::Bool(BooleanBufferBuilder::new(rows)),
+            KustoType::Int => Values::Int(Vec::with_capacity(rows)),
+            KustoType::Long => Values::Long(Vec::with_capacity(rows)),
+            KustoType::Real => Values::Real(Vec::with_capacity(rows)),
+            KustoType::Decimal => Values::Decimal(Vec::with_capacity(rows)),
+            KustoType::String => text(),
+            KustoType::DateTime => Values::DateTime(Vec::with_capacity(rows)),
+            KustoType::TimeSpan => Values::TimeSpan(Vec::with_capacity(rows)),
+            KustoType::Guid => Values::Guid(Vec::with_capacity(rows * 16)),
+            KustoType::Dynamic | KustoType::Unknown => text(),
+        }
+    }
+
+    /// A placeholder under a null.
+    fn push_default(&mut self) {
+        match self {
+            Values::Bool(b) => b.append(false),
+            Values::Int(v) => v.push(0),
+            Values::Long(v) | Values::DateTime(v) | Values::TimeSpan(v) => v.push(0),
+            Values::Real(v) => v.push(0.0),
+            Values::Decimal(v) => v.push(0),
+            Values::Guid(v) => v.extend_from_slice(&[0; 16]),
+            Values::Text { offsets, data } => offsets.push(data.len() as i32),
+        }
+    }
+
+    /// Drops every row from `rows` on.
+    fn truncate(&mut self, rows: usize) {
+        match self {
+            Values::Bool(b) => b.truncate(rows),
+            Values::Int(v) => v.truncate(rows),
+            Values::Long(v) | Values::DateTime(v) | Values::TimeSpan(v) => v.truncate(rows),
+            Values::Real(v) => v.truncate(rows),
+            Values::Decimal(v) => v.truncate(rows),
+            Values::Guid(v) => v.truncate(rows * 16),
+            Values::Text { offsets, data } => {
+                offsets.truncate(rows + 1);
+                data.truncate(offsets[rows] as usize);
+            }
+        }
+    }
+
+    /// The text bytes held (a sizing hint for the next batch).
+    fn text_bytes(&self) -> usize {
+        match self {
+            Values::Text { data, .. } => data.len(),
+            _ => 0,
+        }
+    }
+
+    /// The rows as an array; the buffers start empty again.
+    fn finish(
+        &mut self,
+        kind: KustoType,
+        nulls: Option<NullBuffer>,
+        rows: usize,
+    ) -> Result<ArrayRef, ArrowError> {
+        let text_bytes = self.text_bytes();
+        let full = std::mem::replace(self, Values::new(kind, rows, text_bytes));
+        Ok(match full {
+            Values::Bool(mut b) => Arc::new(BooleanArray::new(b.finish(), nulls)),
+            Values::Int(v) => Arc::new(Int32Array::try_new(v.into(), nulls)?),
+            Values::Long(v) => Arc::new(Int64Array::try_new(v.into(), nulls)?),
+            Values::Real(v) => Arc::new(Float64Array::try_new(v.into(), nulls)?),
+            Values::Decimal(v) => Arc::new(
+                Decimal128Array::try_new(v.into(), nulls)?
+                    .with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE)?,
             ),
-            KustoType::String => {
-                Builder::Str(StringBuilder::with_capacity(capacity, capacity * 16))
-            }
-            KustoType::DateTime => {
-                Builder::DateTime(TimestampMicrosecondBuilder::with_capacity(capacity))
-            }
-            KustoType::TimeSpan => {
-                Builder::TimeSpan(DurationMicrosecondBuilder::with_capacity(capacity))
-            }
-            KustoType::Guid => Builder::Guid(FixedSizeBinaryBuilder::with_capacity(capacity, 16)),
-            KustoType::Dynamic | KustoType::Unknown => {
-                Builder::Json(StringBuilder::with_capacity(capacity, capacity * 32))
-            }
-        }
-    }
-
-    fn append_null(&mut self) {
-        match self {
-            Builder::Bool(b) => b.append_null(),
-            Builder::Int(b) => b.append_null(),
-            Builder::Long(b) => b.append_null(),
-            Builder::Real(b) => b.append_null(),
-            Builder::Decimal(b) => b.append_null(),
-            Builder::Str(b) | Builder::Json(b) => b.append_null(),
-            Builder::DateTime(b) => b.append_null(),
-            Builder::TimeSpan(b) => b.append_null(),
-            Builder::Guid(b) => b.append_null(),
-        }
-    }
-
-    fn finish(&mut self) -> ArrayRef {
-        match self {
-            Builder::Bool(b) => Arc::new(b.finish()),
-            Builder::Int(b) => Arc::new(b.finish()),
-            Builder::Long(b) => Arc::new(b.finish()),
-            Builder::Real(b) => Arc::new(b.finish()),
-            Builder::Decimal(b) => Arc::new(b.finish()),
-            Builder::Str(b) | Builder::Json(b) => Arc::new(b.finish()),
-            Builder::DateTime(b) => Arc::new(b.finish()),
-            Builder::TimeSpan(b) => Arc::new(b.finish()),
-            Builder::Guid(b) => Arc::new(b.finish()),
-        }
-    }
-
-    /// Appends one cell's JSON text (trimmed, not `null`); `Err` says what did not fit.
-    fn append(&mut self, cell: &[u8]) -> Result<(), Cow<'static, str>> {
-        let wrong = || -> Cow<'static, str> { Cow::Owned(describe(cell)) };
-        match self {
-            Builder::Bool(b) => match cell {
-                b"true" | b"1" => b.append_value(true),
-                b"false" | b"0" => b.append_value(false),
-                _ => return Err(wrong()),
-            },
-            Builder::Int(b) => match integer(cell).and_then(|v| i32::try_from(v).ok()) {
-                Some(v) => b.append_value(v),
-                None => return Err(wrong()),
-            },
-            Builder::Long(b) => match integer(cell) {
-                Some(v) => b.append_value(v),
-                None => return Err(wrong()),
-            },
-            Builder::Real(b) => {
-                let v = match cell {
-                    b"\"NaN\"" => f64::NAN,
-                    b"\"Infinity\"" | b"\"+Infinity\"" => f64::INFINITY,
-                    b"\"-Infinity\"" => f64::NEG_INFINITY,
-                    _ => number(cell).ok_or_else(wrong)?,
+            Values::DateTime(v) => Arc::new(TimestampMicrosecondArray::try_new(v.into(), nulls)?),
+            Values::TimeSpan(v) => Arc::new(DurationMicrosecondArray::try_new(v.into(), nulls)?),
+            Values::Guid(v) => Arc::new(FixedSizeBinaryArray::try_new(
+                16,
+                Buffer::from_vec(v),
+                nulls,
+            )?),
+            Values::Text { offsets, data } => {
+                // SAFETY: `offsets` starts at 0, never decreases and ends at `data.len()`
+                // (each push appends bytes, then their end); every byte range pushed was
+                // checked to be UTF-8 (an ASCII scan, `from_utf8`, or serde_json's own text).
+                let array = unsafe {
+                    StringArray::new_unchecked(
+                        OffsetBuffer::new_unchecked(ScalarBuffer::from(offsets)),
+                        Buffer::from_vec(data),
+                        nulls,
+                    )
                 };
-                b.append_value(v);
+                Arc::new(array)
             }
-            Builder::Decimal(b) => {
-                let text = if cell.first() == Some(&b'"') {
-                    string(cell).ok_or_else(wrong)?
-                } else {
-                    Cow::Borrowed(std::str::from_utf8(cell).map_err(|_| wrong())?)
-                };
-                match values::decimal_unscaled(&text, DECIMAL_PRECISION, DECIMAL_SCALE) {
-                    Ok(v) => b.append_value(v),
-                    Err(problem) => {
-                        let why = match problem {
-                            values::DecimalProblem::Syntax => "it is not a decimal number",
-                            values::DecimalProblem::TooLarge => {
-                                "it has more than 20 integer digits"
-                            }
-                            values::DecimalProblem::TooPrecise => {
-                                "it has non-zero digits beyond the 18th decimal place"
-                            }
-                        };
-                        return Err(Cow::Owned(format!(
-                            "{text:?} as Decimal128({DECIMAL_PRECISION}, {DECIMAL_SCALE}): {why}; nothing was rounded"
-                        )));
-                    }
-                }
-            }
-            Builder::Str(b) | Builder::Json(b) => match cell.first() {
-                Some(b'"') => b.append_value(string(cell).ok_or_else(wrong)?),
-                // A number, a boolean, or (v1 status tables, `dynamic`) an array or object:
-                // its compact JSON text.
-                _ => b.append_value(compact(cell).ok_or_else(wrong)?),
-            },
-            Builder::DateTime(b) => {
-                let micros = match plain_string(cell) {
-                    Some(raw) => values::datetime_micros_of(raw),
-                    None => string(cell).and_then(|t| values::datetime_micros(&t)),
-                };
-                b.append_value(micros.ok_or_else(wrong)?);
-            }
-            Builder::TimeSpan(b) => {
-                let micros = match cell.first() {
-                    // A timespan as a number is ticks (100 ns).
-                    Some(b'-' | b'0'..=b'9') => integer(cell).map(|t| t / 10),
-                    _ => string(cell).and_then(|t| values::timespan_micros(&t)),
-                };
-                b.append_value(micros.ok_or_else(wrong)?);
-            }
-            Builder::Guid(b) => {
-                let g = match plain_string(cell) {
-                    Some(raw) => values::guid_from_bytes(raw),
-                    None => string(cell).and_then(|t| values::guid_bytes(&t)),
-                };
-                b.append_value(g.ok_or_else(wrong)?).map_err(|_| wrong())?;
-            }
-        }
-        Ok(())
+        })
     }
 }
+
+/// Appends UTF-8 text to a text column; refuses what would overflow its 32-bit offsets.
+fn push_text(offsets: &mut Vec<i32>, data: &mut Vec<u8>, text: &[u8]) -> Result<(), Refusal> {
+    data.extend_from_slice(text);
+    match i32::try_from(data.len()) {
+        Ok(end) => {
+            offsets.push(end);
+            Ok(())
+        }
+        Err(_) => {
+            let last = *offsets.last().unwrap_or(&0) as usize;
+            data.truncate(last);
+            Err(Cow::Borrowed(
+                "more than 2 GiB of text in one batch (lower the batch size)",
+            ))
+        }
+    }
+}
+
+/// What a refused cell held and why it does not fit; the caller adds table, row and column.
+type Refusal = Cow<'static, str>;
 
 /// How a refused cell is shown: its kind and (the start of) its text.
-fn describe(cell: &[u8]) -> String {
+fn describe(cell: &[u8]) -> Refusal {
     let text = String::from_utf8_lossy(&cell[..cell.len().min(80)]);
-    match cell.first() {
+    Cow::Owned(match cell.first() {
         Some(b'"') => format!("the text {text}"),
         Some(b'[') => format!("an array {text}"),
         Some(b'{') => format!("an object {text}"),
         _ => format!("the value {text}"),
-    }
+    })
 }
 
-/// A JSON integer's value (no fraction, no exponent).
-fn integer(cell: &[u8]) -> Option<i64> {
-    let (negative, digits) = match cell.split_first()? {
-        (b'-', rest) => (true, rest),
-        _ => (false, cell),
-    };
-    if digits.is_empty() || digits.len() > 19 {
-        return std::str::from_utf8(cell).ok()?.parse().ok();
+/// A JSON string cell's contents as text: borrowed when it has no escapes, unescaped by
+/// serde_json when it has.
+fn string_text(cell: &[u8], shape: StrCell) -> Option<Cow<'_, str>> {
+    let inner = &cell[1..cell.len() - 1];
+    if shape.escaped {
+        return serde_json::from_slice::<String>(cell).ok().map(Cow::Owned);
     }
-    // Accumulated on the negative side, which reaches i64::MIN.
-    let mut v: i64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_sub((d - b'0') as i64)?;
+    if shape.ascii {
+        // SAFETY: every byte is below 0x80, so the bytes are ASCII and thus UTF-8.
+        return Some(Cow::Borrowed(unsafe {
+            std::str::from_utf8_unchecked(inner)
+        }));
     }
-    if negative { Some(v) } else { v.checked_neg() }
+    std::str::from_utf8(inner).ok().map(Cow::Borrowed)
 }
 
-/// A JSON number's value.
-fn number(cell: &[u8]) -> Option<f64> {
-    if let Some(i) = integer(cell).filter(|i| i.unsigned_abs() < (1 << 53)) {
-        return Some(i as f64);
-    }
-    match cell.first()? {
-        b'-' | b'0'..=b'9' => std::str::from_utf8(cell).ok()?.parse().ok(),
-        _ => None,
-    }
-}
-
-/// A JSON string's raw contents when it has no escapes (for ASCII formats, which need no
-/// UTF-8 check).
-fn plain_string(cell: &[u8]) -> Option<&[u8]> {
-    let inner = cell.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
-    memchr::memchr(b'\\', inner).is_none().then_some(inner)
-}
-
-/// A JSON string's contents, unescaped (borrowed when it has no escapes).
-fn string(cell: &[u8]) -> Option<Cow<'_, str>> {
-    let inner = cell.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
-    if memchr::memchr(b'\\', inner).is_none() {
-        return std::str::from_utf8(inner).ok().map(Cow::Borrowed);
-    }
-    serde_json::from_slice::<String>(cell).ok().map(Cow::Owned)
-}
-
-/// A non-string JSON value's compact text: the cell itself when it has no whitespace outside
-/// strings, else re-written.
-fn compact(cell: &[u8]) -> Option<Cow<'_, str>> {
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut spaced = false;
-    for &c in cell {
-        if in_string {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-        } else if c == b'"' {
-            in_string = true;
-        } else if c.is_ascii_whitespace() {
-            spaced = true;
-            break;
-        }
-    }
-    if !spaced {
-        // Validated, so garbage never reaches a column.
-        serde_json::from_slice::<serde::de::IgnoredAny>(cell).ok()?;
-        return std::str::from_utf8(cell).ok().map(Cow::Borrowed);
-    }
-    let value: serde_json::Value = serde_json::from_slice(cell).ok()?;
-    Some(Cow::Owned(value.to_string()))
-}
-
-/// The end (exclusive) of the JSON value starting at `row[start]`, or `None` if it does not
-/// end inside the row.
-fn cell_end(row: &[u8], start: usize) -> Option<usize> {
-    match row.get(start)? {
-        b'"' => {
-            let mut i = start + 1;
-            loop {
-                let k = memchr::memchr2(b'"', b'\\', &row[i..])?;
-                if row[i + k] == b'\\' {
-                    i += k + 2;
-                    if i >= row.len() {
-                        return None;
-                    }
-                } else {
-                    return Some(i + k + 1);
-                }
-            }
-        }
-        b'{' | b'[' => {
-            let mut depth = 0u32;
-            let mut i = start;
-            while i < row.len() {
-                match row[i] {
-                    b'"' => {
-                        i = cell_end(row, i)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(i + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-            None
-        }
-        _ => {
-            let n = row[start..]
-                .iter()
-                .position(|&c| matches!(c, b',' | b']' | b'}') || c.is_ascii_whitespace())?;
-            Some(start + n)
-        }
-    }
-}
-
-fn skip_ws(row: &[u8], mut i: usize) -> usize {
-    while row.get(i).is_some_and(u8::is_ascii_whitespace) {
-        i += 1;
-    }
-    i
-}
-
-/// One column: its name, its Kusto type as the server spelled it, and its builder.
+/// One column: its name, its Kusto type as the server spelled it, and its values so far.
 struct Column {
     name: String,
     type_name: String,
-    builder: Builder,
+    kind: KustoType,
+    values: Values,
+    nulls: NullBufferBuilder,
+}
+
+impl Column {
+    fn push_null(&mut self) {
+        self.values.push_default();
+        self.nulls.append_null();
+    }
+
+    /// A JSON string cell (`"…"`, quotes included), whose shape the scanner found.
+    fn push_string(&mut self, cell: &[u8], shape: StrCell) -> Result<(), Refusal> {
+        let inner = &cell[1..cell.len() - 1];
+        let plain = !shape.escaped;
+        match &mut self.values {
+            Values::Text { offsets, data } => {
+                if plain && (shape.ascii || std::str::from_utf8(inner).is_ok()) {
+                    push_text(offsets, data, inner)?;
+                } else {
+                    let text = string_text(cell, shape).ok_or_else(|| describe(cell))?;
+                    push_text(offsets, data, text.as_bytes())?;
+                }
+            }
+            Values::DateTime(v) => {
+                let micros = if plain {
+                    values::datetime_micros_of(inner)
+                } else {
+                    string_text(cell, shape).and_then(|t| values::datetime_micros(&t))
+                };
+                v.push(micros.ok_or_else(|| describe(cell))?);
+            }
+            Values::TimeSpan(v) => {
+                let micros = if plain {
+                    values::timespan_micros_of(inner)
+                } else {
+                    string_text(cell, shape).and_then(|t| values::timespan_micros(&t))
+                };
+                v.push(micros.ok_or_else(|| describe(cell))?);
+            }
+            Values::Guid(v) => {
+                let guid = if plain {
+                    values::guid_from_bytes(inner)
+                } else {
+                    string_text(cell, shape).and_then(|t| values::guid_bytes(&t))
+                };
+                v.extend_from_slice(&guid.ok_or_else(|| describe(cell))?);
+            }
+            Values::Real(v) => v.push(match inner {
+                b"NaN" => f64::NAN,
+                b"Infinity" | b"+Infinity" => f64::INFINITY,
+                b"-Infinity" => f64::NEG_INFINITY,
+                _ => return Err(describe(cell)),
+            }),
+            Values::Decimal(v) => {
+                let text = string_text(cell, shape).ok_or_else(|| describe(cell))?;
+                v.push(decimal(&text)?);
+            }
+            Values::Bool(_) | Values::Int(_) | Values::Long(_) => return Err(describe(cell)),
+        }
+        self.nulls.append_non_null();
+        Ok(())
+    }
+
+    /// A scalar cell that is neither a string nor `null`: a number, or `true`/`false`.
+    fn push_scalar(&mut self, cell: &[u8]) -> Result<(), Refusal> {
+        let wrong = || describe(cell);
+        match &mut self.values {
+            Values::Bool(b) => match cell {
+                b"true" | b"1" => b.append(true),
+                b"false" | b"0" => b.append(false),
+                _ => return Err(wrong()),
+            },
+            Values::Int(v) => v.push(
+                cells::integer(cell)
+                    .and_then(|i| i32::try_from(i).ok())
+                    .ok_or_else(wrong)?,
+            ),
+            Values::Long(v) => v.push(cells::integer(cell).ok_or_else(wrong)?),
+            Values::Real(v) => v.push(cells::number(cell).ok_or_else(wrong)?),
+            Values::Decimal(v) => {
+                let text = std::str::from_utf8(cell).map_err(|_| wrong())?;
+                v.push(decimal(text)?);
+            }
+            // A timespan as a number is ticks (100 ns).
+            Values::TimeSpan(v) => v.push(cells::integer(cell).ok_or_else(wrong)? / 10),
+            Values::Text { offsets, data } => {
+                // A number or boolean in a text column: its JSON text, checked to be JSON.
+                if !cells::valid_scalar(cell) {
+                    return Err(wrong());
+                }
+                push_text(offsets, data, cell)?;
+            }
+            Values::DateTime(_) | Values::Guid(_) => return Err(wrong()),
+        }
+        self.nulls.append_non_null();
+        Ok(())
+    }
+
+    /// An array or object cell, found valid JSON by [`cells::check_nested`] (only text
+    /// columns take one): its compact text.
+    fn push_json(&mut self, cell: &[u8], spaced: bool) -> Result<(), Refusal> {
+        let Values::Text { offsets, data } = &mut self.values else {
+            return Err(describe(cell));
+        };
+        if spaced {
+            let value: serde_json::Value =
+                serde_json::from_slice(cell).map_err(|_| describe(cell))?;
+            push_text(offsets, data, value.to_string().as_bytes())?;
+        } else {
+            push_text(offsets, data, cell)?;
+        }
+        self.nulls.append_non_null();
+        Ok(())
+    }
+
+    fn truncate(&mut self, rows: usize) {
+        self.values.truncate(rows);
+        self.nulls.truncate(rows);
+    }
+}
+
+/// A decimal's text as Decimal128(38, 18), or why not.
+fn decimal(text: &str) -> Result<i128, Refusal> {
+    values::decimal_unscaled(text, DECIMAL_PRECISION, DECIMAL_SCALE).map_err(|problem| {
+        let why = match problem {
+            values::DecimalProblem::Syntax => "it is not a decimal number",
+            values::DecimalProblem::TooLarge => "it has more than 20 integer digits",
+            values::DecimalProblem::TooPrecise => {
+                "it has non-zero digits beyond the 18th decimal place"
+            }
+        };
+        Cow::Owned(format!(
+            "{text:?} as Decimal128({DECIMAL_PRECISION}, {DECIMAL_SCALE}): {why}; nothing was rounded"
+        ))
+    })
 }
 
 /// What a row held.
 #[derive(Debug)]
 pub enum RowOutcome {
-    /// Cells, now in the builders.
+    /// Cells, now in the columns.
     Cells,
     /// An error object in place of a row (`results_error_reporting_placement=in_data`).
     Error(serde_json::Value),
+}
+
+/// How far a row went.
+enum RowEnd {
+    /// The row ended at this offset (one past its `]`).
+    Done(usize),
+    /// The buffer ended inside the row.
+    Incomplete,
 }
 
 /// Decodes one table's rows into batches.
@@ -437,6 +467,9 @@ impl fmt::Debug for TableDecoder {
     }
 }
 
+/// The first guess at a text column's bytes per row, before a batch has been seen.
+const TEXT_BYTES_PER_ROW: usize = 16;
+
 impl TableDecoder {
     /// A decoder for `columns` (name, Kusto type) of table `table`, sized for `capacity` rows.
     pub fn new(table: &str, columns: &[(String, String)], capacity: usize) -> TableDecoder {
@@ -445,10 +478,15 @@ impl TableDecoder {
             schema: Arc::new(types::schema(columns)),
             columns: columns
                 .iter()
-                .map(|(name, type_name)| Column {
-                    name: name.clone(),
-                    type_name: type_name.clone(),
-                    builder: Builder::new(KustoType::parse(type_name), capacity),
+                .map(|(name, type_name)| {
+                    let kind = KustoType::parse(type_name);
+                    Column {
+                        name: name.clone(),
+                        type_name: type_name.clone(),
+                        kind,
+                        values: Values::new(kind, capacity, capacity * TEXT_BYTES_PER_ROW),
+                        nulls: NullBufferBuilder::new(capacity),
+                    }
                 })
                 .collect(),
             rows: 0,
@@ -480,13 +518,13 @@ impl TableDecoder {
         }
     }
 
-    /// Decodes one row's JSON text into the builders. A row that fails leaves the decoder
-    /// unusable: the read it belongs to has failed.
+    /// Decodes one row's whole JSON text into the columns. A row that fails leaves the
+    /// decoder unusable: the read it belongs to has failed.
     pub fn push_row(&mut self, row: &[u8]) -> Result<RowOutcome, DecodeError> {
         self.rows_total += 1;
-        let mut i = skip_ws(row, 0);
+        let i = cells::skip_ws(row, 0);
         match row.get(i) {
-            Some(b'[') => i += 1,
+            Some(b'[') => {}
             Some(b'{') => {
                 return serde_json::from_slice(row)
                     .map(RowOutcome::Error)
@@ -494,35 +532,120 @@ impl TableDecoder {
             }
             _ => return Err(self.row_error(RowProblem::NotAnArray)),
         }
+        match self.parse_row(row, i)? {
+            RowEnd::Done(end) if cells::skip_ws(row, end) == row.len() => {
+                self.rows += 1;
+                Ok(RowOutcome::Cells)
+            }
+            RowEnd::Done(end) => Err(self.row_error(RowProblem::Malformed { offset: end })),
+            RowEnd::Incomplete => {
+                self.drop_partial_row();
+                Err(self.row_error(RowProblem::Malformed { offset: row.len() }))
+            }
+        }
+    }
+
+    /// Decodes the rows at the start of `buf` (the rest of a `Rows` array as received so
+    /// far: rows, separated by commas), at most `max_rows` of them, and returns how many
+    /// bytes they took. It stops before anything that is not a row array (the array's `]`, an
+    /// error object) and before a row the buffer does not hold whole; the caller reads those
+    /// another way. Each byte of a row is read once: there is no scan for the row's end first.
+    pub fn push_rows(&mut self, buf: &[u8], max_rows: usize) -> Result<usize, DecodeError> {
+        let mut taken = 0;
+        for _ in 0..max_rows {
+            let mut i = cells::skip_ws(buf, taken);
+            if buf.get(i) == Some(&b',') {
+                i = cells::skip_ws(buf, i + 1);
+            }
+            if buf.get(i) != Some(&b'[') {
+                break;
+            }
+            self.rows_total += 1;
+            match self.parse_row(buf, i)? {
+                RowEnd::Done(end) => {
+                    self.rows += 1;
+                    taken = end;
+                }
+                RowEnd::Incomplete => {
+                    self.drop_partial_row();
+                    break;
+                }
+            }
+        }
+        Ok(taken)
+    }
+
+    /// Forgets the cells of a row cut off by the end of the buffer.
+    fn drop_partial_row(&mut self) {
+        self.rows_total -= 1;
+        for c in &mut self.columns {
+            c.truncate(self.rows);
+        }
+    }
+
+    /// Reads the row array starting at `buf[start]` (a `[`) into the columns.
+    fn parse_row(&mut self, buf: &[u8], start: usize) -> Result<RowEnd, DecodeError> {
         let n = self.columns.len();
+        let mut i = start + 1;
         for c in 0..n {
-            i = skip_ws(row, i);
-            if c > 0 {
-                if row.get(i) != Some(&b',') {
-                    let problem = match row.get(i) {
-                        Some(b']') => RowProblem::TooFew {
+            i = cells::skip_ws(buf, i);
+            let Some(&first) = buf.get(i) else {
+                return Ok(RowEnd::Incomplete);
+            };
+            if c > 0 || first == b']' {
+                match first {
+                    b',' if c > 0 => i = cells::skip_ws(buf, i + 1),
+                    b']' => {
+                        return Err(self.row_error(RowProblem::TooFew {
                             cells: c,
                             columns: n,
-                        },
-                        _ => RowProblem::Malformed { offset: i },
-                    };
-                    return Err(self.row_error(problem));
+                        }));
+                    }
+                    _ => {
+                        return Err(self.row_error(RowProblem::Malformed { offset: i - start }));
+                    }
                 }
-                i = skip_ws(row, i + 1);
-            } else if row.get(i) == Some(&b']') {
-                return Err(self.row_error(RowProblem::TooFew {
-                    cells: 0,
-                    columns: n,
-                }));
             }
-            let Some(end) = cell_end(row, i).filter(|e| *e > i) else {
-                return Err(self.row_error(RowProblem::Malformed { offset: i }));
+            let Some(&first) = buf.get(i) else {
+                return Ok(RowEnd::Incomplete);
             };
-            let cell = &row[i..end];
             let column = &mut self.columns[c];
-            if cell == b"null" {
-                column.builder.append_null();
-            } else if let Err(found) = column.builder.append(cell) {
+            let (end, pushed) = match first {
+                b'"' => match cells::string_end(buf, i) {
+                    Some(shape) => (shape.end, column.push_string(&buf[i..shape.end], shape)),
+                    None => return Ok(RowEnd::Incomplete),
+                },
+                b'{' | b'[' => {
+                    let checked = match column.values {
+                        Values::Text { .. } => cells::check_nested(buf, i),
+                        // Refused whatever it holds; only its extent is needed.
+                        _ => Nested::Invalid,
+                    };
+                    match checked {
+                        Nested::Valid(nested) => (
+                            nested.end,
+                            column.push_json(&buf[i..nested.end], nested.spaced),
+                        ),
+                        Nested::Invalid => match cells::nested_end(buf, i) {
+                            Some(nested) => (nested.end, Err(describe(&buf[i..nested.end]))),
+                            None => return Ok(RowEnd::Incomplete),
+                        },
+                        Nested::Incomplete => return Ok(RowEnd::Incomplete),
+                    }
+                }
+                _ => match cells::scalar_end(buf, i) {
+                    Some(end) if end == i => {
+                        return Err(self.row_error(RowProblem::Malformed { offset: i - start }));
+                    }
+                    Some(end) if &buf[i..end] == b"null" => {
+                        column.push_null();
+                        (end, Ok(()))
+                    }
+                    Some(end) => (end, column.push_scalar(&buf[i..end])),
+                    None => return Ok(RowEnd::Incomplete),
+                },
+            };
+            if let Err(found) = pushed {
                 return Err(DecodeError::Cell {
                     table: self.table.clone(),
                     row: self.rows_total,
@@ -533,24 +656,32 @@ impl TableDecoder {
             }
             i = end;
         }
-        i = skip_ws(row, i);
-        match row.get(i) {
-            Some(b']') if skip_ws(row, i + 1) == row.len() => {}
-            Some(b',') => return Err(self.row_error(RowProblem::TooMany { columns: n })),
-            _ => return Err(self.row_error(RowProblem::Malformed { offset: i })),
+        i = cells::skip_ws(buf, i);
+        match buf.get(i) {
+            Some(b']') => Ok(RowEnd::Done(i + 1)),
+            Some(b',') => Err(self.row_error(RowProblem::TooMany { columns: n })),
+            Some(_) => Err(self.row_error(RowProblem::Malformed { offset: i - start })),
+            None => Ok(RowEnd::Incomplete),
         }
-        self.rows += 1;
-        Ok(RowOutcome::Cells)
     }
 
     /// The rows held, as a batch; the decoder starts empty again.
     pub fn finish(&mut self) -> Result<RecordBatch, DecodeError> {
-        let arrays: Vec<ArrayRef> = self
+        let rows = std::mem::take(&mut self.rows);
+        let capacity = self.capacity;
+        let arrays = self
             .columns
             .iter_mut()
-            .map(|c| c.builder.finish())
-            .collect();
-        let rows = std::mem::take(&mut self.rows);
+            .map(|c| {
+                let nulls = c.nulls.finish();
+                c.nulls = NullBufferBuilder::new(capacity);
+                c.values.finish(c.kind, nulls, capacity)
+            })
+            .collect::<Result<Vec<ArrayRef>, ArrowError>>();
+        let arrays = arrays.map_err(|source| DecodeError::Arrow {
+            table: self.table.clone(),
+            source,
+        })?;
         let options = arrow::array::RecordBatchOptions::new().with_row_count(Some(rows));
         RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options).map_err(|source| {
             DecodeError::Arrow {
@@ -563,7 +694,7 @@ impl TableDecoder {
     /// Drops the rows held (a `DataReplace` fragment), and restarts the row count.
     pub fn clear(&mut self) {
         for c in &mut self.columns {
-            c.builder = Builder::new(KustoType::parse(&c.type_name), self.capacity);
+            c.truncate(0);
         }
         self.rows = 0;
         self.rows_total = 0;
@@ -695,6 +826,60 @@ mod tests {
                 let _ = TableDecoder::new("T", &spec, 4).push_row(&bad);
             }
         }
+    }
+
+    /// Rows read where they lie, with the buffer cut at every byte, give the same batch as
+    /// the same rows read one whole row at a time; a cut row is dropped and read again.
+    #[test]
+    fn rows_read_in_place_survive_a_cut_anywhere() {
+        let spec = cols(&[
+            ("l", "long"),
+            ("s", "string"),
+            ("o", "dynamic"),
+            ("t", "datetime"),
+            ("span", "timespan"),
+            ("b", "bool"),
+            ("r", "real"),
+            ("d", "decimal"),
+            ("g", "guid"),
+        ]);
+        let unicode = "[-7,\"h\u{e9}llo w\u{f6}rld and more\",[1,2],\"2024-02-29T10:00:00.1234567Z\",\"-1.02:03:04.5\",false,2.5e3,12,\"{00000000-0000-0000-0000-000000000001}\"]";
+        let rows = [
+            &br#"[1, "a\"b", {"k": [1, "]"]}, "2020-01-01T00:00:00Z", "00:00:01", true, "NaN", "1.5", "123e27de-1e4e-49d9-b579-fe0b331d3642"]"#[..],
+            br#"[null,null,null,null,null,null,null,null,null]"#,
+            unicode.as_bytes(),
+            br#"[9223372036854775807,"",true,"2020-01-01T00:00:00Z",36000000000,0,-0.0,"-0.25","00000000000000000000000000000002"]"#,
+        ];
+        let mut whole = TableDecoder::new("T", &spec, 16);
+        for row in rows {
+            assert!(matches!(whole.push_row(row).unwrap(), RowOutcome::Cells));
+        }
+        let expected = whole.finish().unwrap();
+        assert_eq!(expected.num_rows(), 4);
+        let body = rows.join(&b" ,\n"[..]);
+        for cut in 0..=body.len() {
+            let mut d = TableDecoder::new("T", &spec, 16);
+            let first = d.push_rows(&body[..cut], 100).unwrap();
+            assert!(first <= cut, "cut {cut}");
+            let second = d.push_rows(&body[first..], 100).unwrap();
+            assert_eq!(first + second, body.len(), "cut {cut}");
+            assert_eq!(d.finish().unwrap(), expected, "cut {cut}");
+        }
+        // At most `max_rows` are taken, and the rest is left where it was.
+        let mut d = TableDecoder::new("T", &spec, 16);
+        let taken = d.push_rows(&body, 2).unwrap();
+        assert_eq!((d.len(), &body[taken..taken + 2]), (2, &b" ,"[..]));
+        // The array's end and an error object are left for the frame reader.
+        let mut d = TableDecoder::new("T", &spec, 16);
+        assert_eq!(d.push_rows(b" ]", 10).unwrap(), 0);
+        assert_eq!(d.push_rows(br#"{"OneApiErrors":[]}"#, 10).unwrap(), 0);
+        // A bad cell in a row that is there whole fails with its row and column.
+        let mut d = TableDecoder::new("T", &cols(&[("a", "long"), ("g", "guid")]), 4);
+        let err = d
+            .push_rows(br#"[1,null],[2,"not-a-guid"],[3"#, 10)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("row 2") && err.contains("'g' (guid)"), "{err}");
     }
 
     #[test]

@@ -393,6 +393,23 @@ impl FrameReader {
         }
     }
 
+    /// Inside a `Rows` array, between rows: the bytes received and not yet read, from here
+    /// on. A caller that reads rows itself (the table decoder, which parses each row where it
+    /// lies instead of having it scanned twice) then says how many bytes it took with
+    /// [`FrameReader::advance`]; anything it leaves (a row cut by the end of the buffer, the
+    /// array's `]`) is read by [`FrameReader::next_event`] as usual. `None` elsewhere, and
+    /// while a row's scan is under way.
+    pub fn rows_ahead(&self) -> Option<&[u8]> {
+        (self.state == State::Rows && self.scan.at == 0).then(|| &self.buf[self.pos..])
+    }
+
+    /// Takes `n` bytes of [`FrameReader::rows_ahead`] as read: whole rows and the commas and
+    /// spaces between them.
+    pub fn advance(&mut self, n: usize) {
+        debug_assert!(self.state == State::Rows && self.pos + n <= self.buf.len());
+        self.pos = (self.pos + n).min(self.buf.len());
+    }
+
     /// The first byte, skipping a UTF-8 byte-order mark.
     fn peek_start(&mut self) -> Result<Option<u8>, FrameError> {
         if self.pos == 0 && self.consumed == 0 && self.buf.starts_with(&[0xEF, 0xBB, 0xBF]) {

@@ -26,7 +26,8 @@
 //!      ─▶ frames::FrameReader   JSON array of frames, one row at a time, bounded memory
 //!      ─▶ response::ResponseReader   TableHeader / TableFragment / TableCompletion,
 //!                                    errors in rows, TableCompletion, DataSetCompletion
-//!      ─▶ decode::TableDecoder   each cell straight into its column's Arrow builder
+//!      ─▶ decode::TableDecoder   rows read where they lie in the buffer, each cell
+//!                                straight into its column (one pass over the bytes)
 //!      ─▶ RecordBatch (≤ batch_size rows) as soon as it is full
 //! ```
 //!
@@ -42,6 +43,7 @@
 //! Kusto's own message; hitting the truncation limits says how to lift them.
 
 pub mod adf;
+pub mod cells;
 pub mod client;
 pub mod decode;
 pub mod errors;

@@ -161,6 +161,9 @@ impl ResponseReader {
 
     fn drain(&mut self) -> Result<(), ResponseError> {
         loop {
+            if self.decode_rows_in_place()? {
+                self.after_row()?;
+            }
             let event = match self.frames.next_event()? {
                 Some(Event::RowsStart(fields)) => Step::RowsStart(fields.clone()),
                 Some(Event::Row(row)) => {
@@ -177,6 +180,25 @@ impl ResponseReader {
                 Step::Frame(fields) => self.frame(fields)?,
             }
         }
+    }
+
+    /// Decodes the rows of a primary table that lie whole in the frame reader's buffer,
+    /// where they are, up to a full batch; whether any were read. What is left (a row cut by
+    /// the buffer's end, an error object, the end of the array) goes through the frame reader.
+    fn decode_rows_in_place(&mut self) -> Result<bool, ResponseError> {
+        let Target::Table(id) = self.target else {
+            return Ok(false);
+        };
+        let Some(rest) = self.frames.rows_ahead() else {
+            return Ok(false);
+        };
+        let Some((_, decoder)) = self.tables.get_mut(&id).and_then(|t| t.primary.as_mut()) else {
+            return Ok(false);
+        };
+        let room = self.batch_size.saturating_sub(decoder.len()).max(1);
+        let taken = decoder.push_rows(rest, room)?;
+        self.frames.advance(taken);
+        Ok(taken > 0)
     }
 
     /// Sends a full batch on, unless its table is held.

@@ -31,15 +31,17 @@ fn digits(b: &[u8]) -> Option<i64> {
 }
 
 /// A fraction of a second (`.f`, 1 to 7 digits) in ticks; more digits are read and truncated.
+#[inline]
 fn fraction_ticks(b: &[u8]) -> Option<i64> {
-    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+    if b.is_empty() {
         return None;
     }
     let mut ticks = 0i64;
     for i in 0..7 {
-        ticks = ticks * 10 + b.get(i).map_or(0, |d| (d - b'0') as i64);
+        ticks = ticks * 10 + b.get(i).map_or(0, |d| d.wrapping_sub(b'0') as i64);
     }
-    Some(ticks)
+    // One check for all: a byte that is not a digit.
+    b.iter().all(u8::is_ascii_digit).then_some(ticks)
 }
 
 /// A Kusto datetime, `YYYY-MM-DDTHH:MM:SS[.fffffff][Z]` (also with a space for `T`), as
@@ -58,6 +60,13 @@ pub fn datetime_micros_of(b: &[u8]) -> Option<i64> {
     datetime_ticks_of(b).map(|t| t.div_euclid(TICKS_PER_MICRO))
 }
 
+/// Two ASCII digits at `b[at..at + 2]` as a number.
+#[inline]
+fn two_digits(b: &[u8], at: usize) -> Option<i64> {
+    let (hi, lo) = (b[at].wrapping_sub(b'0'), b[at + 1].wrapping_sub(b'0'));
+    (hi <= 9 && lo <= 9).then_some(hi as i64 * 10 + lo as i64)
+}
+
 fn datetime_ticks_of(b: &[u8]) -> Option<i64> {
     let b = b.strip_suffix(b"Z").unwrap_or(b);
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b' ') {
@@ -66,14 +75,10 @@ fn datetime_ticks_of(b: &[u8]) -> Option<i64> {
     if b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let year = digits(&b[0..4])?;
-    let month = digits(&b[5..7])? as u32;
-    let day = digits(&b[8..10])? as u32;
-    let (h, mi, s) = (
-        digits(&b[11..13])?,
-        digits(&b[14..16])?,
-        digits(&b[17..19])?,
-    );
+    let year = two_digits(b, 0)? * 100 + two_digits(b, 2)?;
+    let month = two_digits(b, 5)? as u32;
+    let day = two_digits(b, 8)? as u32;
+    let (h, mi, s) = (two_digits(b, 11)?, two_digits(b, 14)?, two_digits(b, 17)?);
     let frac = match &b[19..] {
         [] => 0,
         [b'.', rest @ ..] => fraction_ticks(rest)?,
@@ -109,32 +114,43 @@ pub fn timespan_micros(text: &str) -> Option<i64> {
     timespan_ticks(text).map(|t| t / TICKS_PER_MICRO)
 }
 
+/// [`timespan_micros`] of raw text.
+pub fn timespan_micros_of(b: &[u8]) -> Option<i64> {
+    timespan_ticks_of(b).map(|t| t / TICKS_PER_MICRO)
+}
+
 /// A Kusto timespan as 100 ns ticks.
 pub fn timespan_ticks(text: &str) -> Option<i64> {
-    let t = text.trim();
-    let (negative, t) = match t.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, t),
+    timespan_ticks_of(text.trim().as_bytes())
+}
+
+fn timespan_ticks_of(b: &[u8]) -> Option<i64> {
+    let (negative, b) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, b),
     };
-    let (clock, frac) = match t.rsplit_once('.') {
-        // `d.hh:mm:ss` has its dot before the first colon; a fraction's is after the last.
-        Some((head, tail)) if !tail.contains(':') => (head, fraction_ticks(tail.as_bytes())?),
-        _ => (t, 0),
+    // `hh:mm:ss` sits after the optional `d.`; its first colon finds it.
+    let colon = b.iter().position(|&c| c == b':')?;
+    let clock_start = colon.checked_sub(2)?;
+    let days = match &b[..clock_start] {
+        [] => 0,
+        [d @ .., b'.'] => digits(d)?,
+        _ => return None,
     };
-    let (days, hms) = match clock.split_once('.') {
-        Some((d, rest)) => (digits(d.as_bytes())?, rest),
-        None => (0, clock),
-    };
-    let mut parts = hms.split(':');
-    let (h, m, s) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || h.len() != 2 || m.len() != 2 || s.len() != 2 {
+    let clock = b.get(clock_start..clock_start + 8)?;
+    if clock[5] != b':' {
         return None;
     }
     let (h, m, s) = (
-        digits(h.as_bytes())?,
-        digits(m.as_bytes())?,
-        digits(s.as_bytes())?,
+        digits(&clock[0..2])?,
+        digits(&clock[3..5])?,
+        digits(&clock[6..8])?,
     );
+    let frac = match &b[clock_start + 8..] {
+        [] => 0,
+        [b'.', rest @ ..] => fraction_ticks(rest)?,
+        _ => return None,
+    };
     if h > 23 || m > 59 || s > 59 {
         return None;
     }
@@ -180,46 +196,57 @@ pub fn guid_bytes(text: &str) -> Option<[u8; 16]> {
     guid_from_bytes(text.trim().as_bytes())
 }
 
+/// Each byte's value as a hex digit, or 0xFF.
+static HEX: [u8; 256] = {
+    let mut t = [0xFF; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Where each byte's two hex digits start in the 36-character form.
+const GUID_DIGITS: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+
 /// [`guid_bytes`] of raw text.
 pub fn guid_from_bytes(b: &[u8]) -> Option<[u8; 16]> {
     let b = b
         .strip_prefix(b"{")
         .and_then(|r| r.strip_suffix(b"}"))
         .unwrap_or(b);
-    let hex = |c: u8| -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        }
-    };
     let mut out = [0u8; 16];
+    // Any byte that is not a hex digit sets the high bits.
+    let mut bad = 0u8;
+    let mut pair = |n: usize, at: usize| {
+        let (hi, lo) = (HEX[b[at] as usize], HEX[b[at + 1] as usize]);
+        bad |= hi | lo;
+        out[n] = hi << 4 | lo;
+    };
     match b.len() {
         36 => {
             if b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
                 return None;
             }
-            let mut n = 0;
-            let mut i = 0;
-            while i < 36 {
-                if matches!(i, 8 | 13 | 18 | 23) {
-                    i += 1;
-                    continue;
-                }
-                out[n] = hex(b[i])? << 4 | hex(b[i + 1])?;
-                n += 1;
-                i += 2;
+            for (n, &at) in GUID_DIGITS.iter().enumerate() {
+                pair(n, at);
             }
         }
         32 => {
-            for (n, pair) in b.chunks_exact(2).enumerate() {
-                out[n] = hex(pair[0])? << 4 | hex(pair[1])?;
+            for n in 0..16 {
+                pair(n, 2 * n);
             }
         }
         _ => return None,
     }
-    Some(out)
+    (bad & 0xF0 == 0).then_some(out)
 }
 
 /// Why a decimal did not fit.
