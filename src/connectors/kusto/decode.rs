@@ -820,10 +820,22 @@ mod tests {
             let _ = TableDecoder::new("T", &spec, 4).push_row(&row[..cut]);
         }
         for at in 0..row.len() {
-            for b in [b'"', b'\\', b'[', b']', b'{', b'}', b',', b' ', 0xff] {
+            for b in [
+                b'"', b'\\', b'[', b']', b'{', b'}', b',', b' ', b'n', b'0', 0x01, 0xff,
+            ] {
                 let mut bad = row.to_vec();
                 bad[at] = b;
                 let _ = TableDecoder::new("T", &spec, 4).push_row(&bad);
+                // Read in place too, as the first row of a buffer cut anywhere after it.
+                bad.extend_from_slice(b",");
+                bad.extend_from_slice(row);
+                for cut in (at..bad.len()).step_by(7) {
+                    let mut d = TableDecoder::new("T", &spec, 4);
+                    if let Ok(taken) = d.push_rows(&bad[..cut], 4) {
+                        assert!(taken <= cut);
+                        let _ = d.finish();
+                    }
+                }
             }
         }
     }
