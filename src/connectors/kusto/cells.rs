@@ -151,7 +151,8 @@ pub enum Nested {
     Incomplete,
 }
 
-/// The deepest nesting [`check_nested`] follows; serde_json's own limit is the same.
+/// The deepest nesting [`check_nested`] follows itself; a deeper value is checked by
+/// serde_json's skipping, which has no depth limit.
 const MAX_DEPTH: usize = 128;
 
 /// Checks that the array or object at `buf[start]` is valid JSON (RFC 8259: strings with
@@ -182,7 +183,7 @@ fn check_nested_inner(buf: &[u8], start: usize) -> Result<NestedCell, Nested> {
         match at(i)? {
             open @ (b'{' | b'[') => {
                 if depth == MAX_DEPTH {
-                    return Err(Nested::Invalid);
+                    return check_deep(buf, start);
                 }
                 stack[depth] = open;
                 depth += 1;
@@ -228,6 +229,20 @@ fn check_nested_inner(buf: &[u8], start: usize) -> Result<NestedCell, Nested> {
                 _ => return Err(Nested::Invalid),
             }
         }
+    }
+}
+
+/// [`check_nested`] for a value nested deeper than [`MAX_DEPTH`]: its extent by bracket
+/// balance, then serde_json's check (plus UTF-8, which serde_json's skipping does not check).
+fn check_deep(buf: &[u8], start: usize) -> Result<NestedCell, Nested> {
+    let cell = nested_end(buf, start).ok_or(Nested::Incomplete)?;
+    let text = &buf[start..cell.end];
+    let valid = std::str::from_utf8(text).is_ok()
+        && serde_json::from_slice::<serde::de::IgnoredAny>(text).is_ok();
+    if valid {
+        Ok(cell)
+    } else {
+        Err(Nested::Invalid)
     }
 }
 
@@ -416,33 +431,30 @@ pub fn number(cell: &[u8]) -> Option<f64> {
         (b'-', rest) => (true, rest),
         _ => (false, cell),
     };
-    let mut mantissa: u64 = 0;
-    let mut count = 0usize;
-    let mut i = 0;
-    while let Some(d) = rest
-        .get(i)
-        .map(|b| b.wrapping_sub(b'0'))
-        .filter(|d| *d <= 9)
-    {
-        mantissa = mantissa.wrapping_mul(10).wrapping_add(d as u64);
-        count += 1;
-        i += 1;
-    }
-    let mut fraction = 0;
-    if rest.get(i) == Some(&b'.') {
-        i += 1;
+    // The digits from `i` on, appended to `mantissa` (wrapping: more than 15 digits are not
+    // used); how many there were.
+    let run = |mut i: usize, mantissa: &mut u64| -> usize {
+        let from = i;
         while let Some(d) = rest
             .get(i)
             .map(|b| b.wrapping_sub(b'0'))
             .filter(|d| *d <= 9)
         {
-            mantissa = mantissa.wrapping_mul(10).wrapping_add(d as u64);
-            count += 1;
-            fraction += 1;
+            *mantissa = mantissa.wrapping_mul(10).wrapping_add(d as u64);
             i += 1;
         }
+        i - from
+    };
+    let mut mantissa: u64 = 0;
+    let whole = run(0, &mut mantissa);
+    let mut i = whole;
+    let mut fraction = 0;
+    if rest.get(i) == Some(&b'.') {
+        fraction = run(i + 1, &mut mantissa);
+        i += 1 + fraction;
     }
-    let integral = count > fraction;
+    let count = whole + fraction;
+    let integral = whole > 0;
     if i == rest.len() && integral && count <= 15 && (fraction > 0 || !rest.contains(&b'.')) {
         let v = mantissa as f64 / EXACT_POWERS[fraction];
         return Some(if negative { -v } else { v });
@@ -566,9 +578,18 @@ mod tests {
                 );
             }
         }
-        // Nesting deeper than serde_json's own limit is refused, not followed.
+        // Nesting deeper than the checker follows is checked by serde_json.
         let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
-        assert_eq!(check_nested(deep.as_bytes(), 0), Nested::Invalid);
+        assert_eq!(
+            check_nested(deep.as_bytes(), 0),
+            Nested::Valid(NestedCell {
+                end: 400,
+                spaced: false
+            })
+        );
+        let bad = format!("{}1,{}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(check_nested(bad.as_bytes(), 0), Nested::Invalid);
+        assert_eq!(check_nested(&deep.as_bytes()[..399], 0), Nested::Incomplete);
         assert_eq!(check_nested(b"[1, 2", 0), Nested::Incomplete);
         assert!(valid_scalar(b"-1.5E3") && valid_scalar(b"true") && !valid_scalar(b"01"));
         assert!(!valid_scalar(b"1.") && !valid_scalar(b"tru"));

@@ -288,6 +288,22 @@ fn string_text(cell: &[u8], shape: StrCell) -> Option<Cow<'_, str>> {
     std::str::from_utf8(inner).ok().map(Cow::Borrowed)
 }
 
+/// A string cell read by a text format: from its raw bytes when it has no escapes (the
+/// formats are ASCII, so no UTF-8 check is needed), else from its unescaped text.
+fn parse_string<T>(
+    cell: &[u8],
+    shape: StrCell,
+    raw: fn(&[u8]) -> Option<T>,
+    text: fn(&str) -> Option<T>,
+) -> Result<T, Refusal> {
+    let value = if shape.escaped {
+        string_text(cell, shape).and_then(|t| text(&t))
+    } else {
+        raw(&cell[1..cell.len() - 1])
+    };
+    value.ok_or_else(|| describe(cell))
+}
+
 /// One column: its name, its Kusto type as the server spelled it, and its values so far.
 struct Column {
     name: String,
@@ -316,30 +332,24 @@ impl Column {
                     push_text(offsets, data, text.as_bytes())?;
                 }
             }
-            Values::DateTime(v) => {
-                let micros = if plain {
-                    values::datetime_micros_of(inner)
-                } else {
-                    string_text(cell, shape).and_then(|t| values::datetime_micros(&t))
-                };
-                v.push(micros.ok_or_else(|| describe(cell))?);
-            }
-            Values::TimeSpan(v) => {
-                let micros = if plain {
-                    values::timespan_micros_of(inner)
-                } else {
-                    string_text(cell, shape).and_then(|t| values::timespan_micros(&t))
-                };
-                v.push(micros.ok_or_else(|| describe(cell))?);
-            }
-            Values::Guid(v) => {
-                let guid = if plain {
-                    values::guid_from_bytes(inner)
-                } else {
-                    string_text(cell, shape).and_then(|t| values::guid_bytes(&t))
-                };
-                v.extend_from_slice(&guid.ok_or_else(|| describe(cell))?);
-            }
+            Values::DateTime(v) => v.push(parse_string(
+                cell,
+                shape,
+                values::datetime_micros_of,
+                values::datetime_micros,
+            )?),
+            Values::TimeSpan(v) => v.push(parse_string(
+                cell,
+                shape,
+                values::timespan_micros_of,
+                values::timespan_micros,
+            )?),
+            Values::Guid(v) => v.extend_from_slice(&parse_string(
+                cell,
+                shape,
+                values::guid_from_bytes,
+                values::guid_bytes,
+            )?),
             Values::Real(v) => v.push(match inner {
                 b"NaN" => f64::NAN,
                 b"Infinity" | b"+Infinity" => f64::INFINITY,
@@ -539,8 +549,9 @@ impl TableDecoder {
             }
             RowEnd::Done(end) => Err(self.row_error(RowProblem::Malformed { offset: end })),
             RowEnd::Incomplete => {
+                let err = self.row_error(RowProblem::Malformed { offset: row.len() });
                 self.drop_partial_row();
-                Err(self.row_error(RowProblem::Malformed { offset: row.len() }))
+                Err(err)
             }
         }
     }

@@ -161,7 +161,8 @@ impl ResponseReader {
 
     fn drain(&mut self) -> Result<(), ResponseError> {
         loop {
-            if self.decode_rows_in_place()? {
+            // Rows in place, a batch at a time, until one is cut or the array ends.
+            while self.decode_rows_in_place()? {
                 self.after_row()?;
             }
             let event = match self.frames.next_event()? {

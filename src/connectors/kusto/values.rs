@@ -114,9 +114,9 @@ pub fn timespan_micros(text: &str) -> Option<i64> {
     timespan_ticks(text).map(|t| t / TICKS_PER_MICRO)
 }
 
-/// [`timespan_micros`] of raw text.
+/// [`timespan_micros`] of raw text (spaces around it allowed, as there).
 pub fn timespan_micros_of(b: &[u8]) -> Option<i64> {
-    timespan_ticks_of(b).map(|t| t / TICKS_PER_MICRO)
+    timespan_ticks_of(b.trim_ascii()).map(|t| t / TICKS_PER_MICRO)
 }
 
 /// A Kusto timespan as 100 ns ticks.
@@ -384,6 +384,7 @@ mod tests {
     #[test]
     fn timespans_in_c_format() {
         assert_eq!(timespan_ticks("00:00:00"), Some(0));
+        assert_eq!(timespan_micros_of(b" 00:00:01 "), Some(1_000_000));
         assert_eq!(timespan_ticks("01:23:45.6789000"), Some(50_256_789_000));
         assert_eq!(timespan_ticks("1.00:00:01.0010001"), Some(864_010_010_001));
         assert_eq!(
