@@ -866,13 +866,13 @@ fn unknown_type_properties_are_warned_about_and_ignored() {
 
     let mut ls = local_ls();
     ls["properties"]["typeProperties"]["encryptedCredential"] = json!("abc");
-    let dir = sample_with("linkedService/LocalDisk.json", ls);
+    let dir = sample_with("linkedService/LocalDisk.json", ls.clone());
     // Load a copy (other paths, as each ignored property is logged once per path) with no
     // subscriber first, so that every log call site on the way is registered before the
     // subscriber below is. tracing caches each call site's interest globally: a site that
     // another test's thread registers while this subscriber is being registered can be cached
     // as "never", and its line would be missed (seen once: the INFO line was not captured).
-    let warm_up = sample_with("linkedService/LocalDisk.json", ls.clone());
+    let warm_up = sample_with("linkedService/LocalDisk.json", ls);
     load(warm_up.path()).unwrap();
     let capture = Capture::default();
     let writer = capture.clone();
