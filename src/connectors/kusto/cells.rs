@@ -172,14 +172,9 @@ fn check_nested_inner(buf: &[u8], start: usize) -> Result<NestedCell, Nested> {
     let mut depth = 0usize;
     let mut spaced = false;
     let mut i = start;
-    let mut ws = |i: usize, spaced: &mut bool| {
-        let j = skip_ws(buf, i);
-        *spaced |= j != i;
-        j
-    };
     loop {
         // A value starts at `i` (after any space).
-        i = ws(i, &mut spaced);
+        i = skip_ws_noting(buf, i, &mut spaced);
         match at(i)? {
             open @ (b'{' | b'[') => {
                 if depth == MAX_DEPTH {
@@ -187,14 +182,14 @@ fn check_nested_inner(buf: &[u8], start: usize) -> Result<NestedCell, Nested> {
                 }
                 stack[depth] = open;
                 depth += 1;
-                i = ws(i + 1, &mut spaced);
+                i = skip_ws_noting(buf, i + 1, &mut spaced);
                 let close = if open == b'{' { b'}' } else { b']' };
                 if at(i)? == close {
                     depth -= 1;
                     i += 1;
                 } else {
                     if open == b'{' {
-                        i = key(buf, i, &mut ws, &mut spaced)?;
+                        i = key(buf, i, &mut spaced)?;
                     }
                     continue;
                 }
@@ -211,11 +206,11 @@ fn check_nested_inner(buf: &[u8], start: usize) -> Result<NestedCell, Nested> {
             if depth == 0 {
                 return Ok(NestedCell { end: i, spaced });
             }
-            i = ws(i, &mut spaced);
+            i = skip_ws_noting(buf, i, &mut spaced);
             let top = stack[depth - 1];
             match (at(i)?, top) {
                 (b',', b'{') => {
-                    i = key(buf, i + 1, &mut ws, &mut spaced)?;
+                    i = key(buf, i + 1, &mut spaced)?;
                     break;
                 }
                 (b',', _) => {
@@ -246,18 +241,20 @@ fn check_deep(buf: &[u8], start: usize) -> Result<NestedCell, Nested> {
     }
 }
 
+/// [`skip_ws`], noting in `spaced` whether it skipped anything.
+fn skip_ws_noting(buf: &[u8], i: usize, spaced: &mut bool) -> usize {
+    let j = skip_ws(buf, i);
+    *spaced |= j != i;
+    j
+}
+
 /// An object's `"key" :` from `i` (spaces allowed around); the offset after the colon.
-fn key(
-    buf: &[u8],
-    i: usize,
-    ws: &mut impl FnMut(usize, &mut bool) -> usize,
-    spaced: &mut bool,
-) -> Result<usize, Nested> {
-    let i = ws(i, spaced);
+fn key(buf: &[u8], i: usize, spaced: &mut bool) -> Result<usize, Nested> {
+    let i = skip_ws_noting(buf, i, spaced);
     if *buf.get(i).ok_or(Nested::Incomplete)? != b'"' {
         return Err(Nested::Invalid);
     }
-    let i = ws(valid_string(buf, i)?, spaced);
+    let i = skip_ws_noting(buf, valid_string(buf, i)?, spaced);
     match buf.get(i) {
         Some(b':') => Ok(i + 1),
         Some(_) => Err(Nested::Invalid),
@@ -381,7 +378,7 @@ pub fn integer(cell: &[u8]) -> Option<i64> {
     };
     // Eighteen digits cannot overflow an i64; longer ones take the checked path.
     if digits.is_empty() || digits.len() > 18 {
-        return long_integer(cell);
+        return long_integer(cell, negative, digits);
     }
     let mut v: i64 = 0;
     for &d in digits {
@@ -394,12 +391,9 @@ pub fn integer(cell: &[u8]) -> Option<i64> {
     Some(if negative { -v } else { v })
 }
 
-/// [`integer`] for 19 digits and more, where i64 can overflow.
-fn long_integer(cell: &[u8]) -> Option<i64> {
-    let (negative, digits) = match cell.split_first()? {
-        (b'-', rest) => (true, rest),
-        _ => (false, cell),
-    };
+/// [`integer`] for 19 digits and more (or none), where i64 can overflow: `cell` split into
+/// its sign and `digits`.
+fn long_integer(cell: &[u8], negative: bool, digits: &[u8]) -> Option<i64> {
     if digits.is_empty() || digits.len() > 19 {
         return std::str::from_utf8(cell).ok()?.parse().ok();
     }

@@ -153,11 +153,10 @@ impl Values {
             KustoType::Long => Values::Long(Vec::with_capacity(rows)),
             KustoType::Real => Values::Real(Vec::with_capacity(rows)),
             KustoType::Decimal => Values::Decimal(Vec::with_capacity(rows)),
-            KustoType::String => text(),
             KustoType::DateTime => Values::DateTime(Vec::with_capacity(rows)),
             KustoType::TimeSpan => Values::TimeSpan(Vec::with_capacity(rows)),
             KustoType::Guid => Values::Guid(Vec::with_capacity(rows * 16)),
-            KustoType::Dynamic | KustoType::Unknown => text(),
+            KustoType::String | KustoType::Dynamic | KustoType::Unknown => text(),
         }
     }
 
@@ -198,15 +197,15 @@ impl Values {
         }
     }
 
-    /// The rows as an array; the buffers start empty again.
+    /// The rows as an array; the buffers start empty again, sized for `capacity` rows.
     fn finish(
         &mut self,
         kind: KustoType,
         nulls: Option<NullBuffer>,
-        rows: usize,
+        capacity: usize,
     ) -> Result<ArrayRef, ArrowError> {
         let text_bytes = self.text_bytes();
-        let full = std::mem::replace(self, Values::new(kind, rows, text_bytes));
+        let full = std::mem::replace(self, Values::new(kind, capacity, text_bytes));
         Ok(match full {
             Values::Bool(mut b) => Arc::new(BooleanArray::new(b.finish(), nulls)),
             Values::Int(v) => Arc::new(Int32Array::try_new(v.into(), nulls)?),
@@ -321,16 +320,10 @@ impl Column {
 
     /// A JSON string cell (`"…"`, quotes included), whose shape the scanner found.
     fn push_string(&mut self, cell: &[u8], shape: StrCell) -> Result<(), Refusal> {
-        let inner = &cell[1..cell.len() - 1];
-        let plain = !shape.escaped;
         match &mut self.values {
             Values::Text { offsets, data } => {
-                if plain && (shape.ascii || std::str::from_utf8(inner).is_ok()) {
-                    push_text(offsets, data, inner)?;
-                } else {
-                    let text = string_text(cell, shape).ok_or_else(|| describe(cell))?;
-                    push_text(offsets, data, text.as_bytes())?;
-                }
+                let text = string_text(cell, shape).ok_or_else(|| describe(cell))?;
+                push_text(offsets, data, text.as_bytes())?;
             }
             Values::DateTime(v) => v.push(parse_string(
                 cell,
@@ -350,7 +343,7 @@ impl Column {
                 values::guid_from_bytes,
                 values::guid_bytes,
             )?),
-            Values::Real(v) => v.push(match inner {
+            Values::Real(v) => v.push(match &cell[1..cell.len() - 1] {
                 b"NaN" => f64::NAN,
                 b"Infinity" | b"+Infinity" => f64::INFINITY,
                 b"-Infinity" => f64::NEG_INFINITY,
@@ -600,22 +593,19 @@ impl TableDecoder {
         let mut i = start + 1;
         for c in 0..n {
             i = cells::skip_ws(buf, i);
-            let Some(&first) = buf.get(i) else {
-                return Ok(RowEnd::Incomplete);
-            };
-            if c > 0 || first == b']' {
-                match first {
-                    b',' if c > 0 => i = cells::skip_ws(buf, i + 1),
-                    b']' => {
-                        return Err(self.row_error(RowProblem::TooFew {
-                            cells: c,
-                            columns: n,
-                        }));
-                    }
-                    _ => {
-                        return Err(self.row_error(RowProblem::Malformed { offset: i - start }));
-                    }
+            // Before every cell but the first, a comma; a `]` there (or first) is too few.
+            match buf.get(i) {
+                Some(b',') if c > 0 => i = cells::skip_ws(buf, i + 1),
+                Some(b']') => {
+                    return Err(self.row_error(RowProblem::TooFew {
+                        cells: c,
+                        columns: n,
+                    }));
                 }
+                Some(_) if c > 0 => {
+                    return Err(self.row_error(RowProblem::Malformed { offset: i - start }));
+                }
+                _ => {}
             }
             let Some(&first) = buf.get(i) else {
                 return Ok(RowEnd::Incomplete);
@@ -683,11 +673,7 @@ impl TableDecoder {
         let arrays = self
             .columns
             .iter_mut()
-            .map(|c| {
-                let nulls = c.nulls.finish();
-                c.nulls = NullBufferBuilder::new(capacity);
-                c.values.finish(c.kind, nulls, capacity)
-            })
+            .map(|c| c.values.finish(c.kind, c.nulls.finish(), capacity))
             .collect::<Result<Vec<ArrayRef>, ArrowError>>();
         let arrays = arrays.map_err(|source| DecodeError::Arrow {
             table: self.table.clone(),
@@ -720,6 +706,21 @@ mod tests {
         Decimal128Type, DurationMicrosecondType, Float64Type, Int32Type, Int64Type,
         TimestampMicrosecondType,
     };
+
+    /// One column of each type, in the order the rows of these tests give their cells.
+    fn all_types() -> Vec<(String, String)> {
+        cols(&[
+            ("l", "long"),
+            ("s", "string"),
+            ("o", "dynamic"),
+            ("t", "datetime"),
+            ("span", "timespan"),
+            ("b", "bool"),
+            ("r", "real"),
+            ("d", "decimal"),
+            ("g", "guid"),
+        ])
+    }
 
     fn cols(spec: &[(&str, &str)]) -> Vec<(String, String)> {
         spec.iter()
@@ -813,17 +814,7 @@ mod tests {
     #[test]
     fn any_bytes_give_an_error_never_a_panic() {
         let row = br#"[1, "a\"b", {"k": [1, "]"]}, "2020-01-01T00:00:00Z", "00:00:01", true, "NaN", "1.5", "123e27de-1e4e-49d9-b579-fe0b331d3642"]"#;
-        let spec = cols(&[
-            ("l", "long"),
-            ("s", "string"),
-            ("o", "dynamic"),
-            ("t", "datetime"),
-            ("span", "timespan"),
-            ("b", "bool"),
-            ("r", "real"),
-            ("d", "decimal"),
-            ("g", "guid"),
-        ]);
+        let spec = all_types();
         let mut d = TableDecoder::new("T", &spec, 4);
         assert!(matches!(d.push_row(row).unwrap(), RowOutcome::Cells));
         // Every prefix, and every single-byte change to a few troublesome bytes.
@@ -855,17 +846,7 @@ mod tests {
     /// the same rows read one whole row at a time; a cut row is dropped and read again.
     #[test]
     fn rows_read_in_place_survive_a_cut_anywhere() {
-        let spec = cols(&[
-            ("l", "long"),
-            ("s", "string"),
-            ("o", "dynamic"),
-            ("t", "datetime"),
-            ("span", "timespan"),
-            ("b", "bool"),
-            ("r", "real"),
-            ("d", "decimal"),
-            ("g", "guid"),
-        ]);
+        let spec = all_types();
         let unicode = "[-7,\"h\u{e9}llo w\u{f6}rld and more\",[1,2],\"2024-02-29T10:00:00.1234567Z\",\"-1.02:03:04.5\",false,2.5e3,12,\"{00000000-0000-0000-0000-000000000001}\"]";
         let rows = [
             &br#"[1, "a\"b", {"k": [1, "]"]}, "2020-01-01T00:00:00Z", "00:00:01", true, "NaN", "1.5", "123e27de-1e4e-49d9-b579-fe0b331d3642"]"#[..],
