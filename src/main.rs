@@ -9,7 +9,47 @@ use quiver::cli::{Cli, ExitStatus, run};
 /// and closed: as long as one dropped read's cleanup may take.
 const CLEANUP_WAIT: std::time::Duration = quiver::engine::CLEANUP_TIMEOUT;
 
+/// glibc's `mallopt` parameters (`<malloc.h>`).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod glibc_malloc {
+    use std::ffi::c_int;
+
+    const M_TRIM_THRESHOLD: c_int = -1;
+    const M_MMAP_THRESHOLD: c_int = -3;
+    /// Blocks at least this large are mapped on their own. Above every buffer a copy recycles
+    /// or allocates per row group (the encoder's row-group buffers, parquet's pages, a batch's
+    /// columns), so those stay in the heap and are reused, not mapped, zeroed and unmapped.
+    const MMAP_THRESHOLD: c_int = 8 << 20;
+    /// Free memory at the top of a heap beyond this is returned to the kernel.
+    const TRIM_THRESHOLD: c_int = 16 << 20;
+
+    unsafe extern "C" {
+        fn mallopt(param: c_int, value: c_int) -> c_int;
+    }
+
+    /// Fixes glibc's thresholds, unless the user set glibc's own malloc tunables
+    /// (`GLIBC_TUNABLES=glibc.malloc.…`), which then stand. By default glibc raises its mmap
+    /// threshold to the largest mapped block freed so far and the trim threshold with it; in a
+    /// long copy that let the heap keep growing around blocks of changing sizes (RSS of a
+    /// 10M-row copy 1.22-1.26 times a 1M-row one). Fixed thresholds, with the encoder's pooled
+    /// row-group buffers, keep it level and the copy as fast (BENCHMARKS.md, "Peak memory").
+    pub fn tune() {
+        let user_set = std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains("glibc.malloc."));
+        if user_set {
+            return;
+        }
+        // SAFETY: mallopt takes two integers and only changes the allocator's parameters; it
+        // runs here before any thread is started.
+        unsafe {
+            mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+            mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD);
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    glibc_malloc::tune();
     let cli = Cli::parse();
     // Default: warnings, plus the server's one line per query (`quiver serve`).
     tracing_subscriber::fmt()

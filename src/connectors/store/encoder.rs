@@ -1,11 +1,14 @@
 //! Parquet's `ArrowWriter` encoding into row-group buffers of steady size, sent to an upload
-//! (the Parquet sink's staged file, the Kusto sink's blob).
+//! (the Parquet sink's staged file, the Kusto sink's blob), and returned to a pool when the
+//! upload drops them.
 //!
 //! ```text
-//!  RecordBatch ─▶ ArrowWriter ── row group closes ─▶ RowGroupBuffer: sized up front from the
-//!                                                      │ largest row group so far
+//!  RecordBatch ─▶ ArrowWriter ── row group closes ─▶ RowGroupBuffer: taken from the pool, sized
+//!                                                      │ from the largest row group so far
 //!                                                      ▼ as Bytes (no copy)
 //!                              any AsyncFileWriter ─▶ multipart upload parts
+//!                                                      │ last slice dropped
+//!                                    BufferPool ◀──────┘ (at most POOLED_BUFFERS kept)
 //! ```
 //!
 //! parquet's `AsyncArrowWriter` does the same job with one `Vec<u8>` that grows by doubling
@@ -13,13 +16,16 @@
 //! different sizes, reallocated while the upload still holds the previous ones, are what
 //! glibc's heap kept growing around: peak RSS rose steadily through a 100M-row copy while the
 //! live heap stayed near 60 MB (heaptrack; see BENCHMARKS.md). Here each row group's buffer is
-//! allocated once at the size the row groups before needed, so the allocator sees the same
-//! size again and again and reuses what was freed, and no row group is copied by a
-//! reallocation. Blocks of one fixed size were measured too: 1 MiB blocks gave the lowest
-//! peaks but made a 100M-row copy 4-8% slower (the kernel took twice as long copying them
-//! into the page cache), 4 MiB blocks raised the 10M-row peak.
+//! allocated at the size the row groups before needed, and once the upload has sent it, it
+//! comes back for a later row group: a copy allocates a handful of row-group buffers, not one
+//! per row group, so with the binary's fixed mmap threshold (`main.rs`) they are neither
+//! mapped and zeroed afresh nor left as holes in the heap. Blocks of one fixed size were
+//! measured too: 1 MiB blocks gave the lowest peaks but made a 100M-row copy 4-8% slower (the
+//! kernel took twice as long copying them into the page cache), 4 MiB blocks raised the
+//! 10M-row peak.
 
 use std::io::{self, Write};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
@@ -36,6 +42,59 @@ const FIRST_BUFFER_BYTES: usize = 1 << 20;
 /// allocator for the same size.
 const BUFFER_ROUNDING: usize = 1 << 20;
 
+/// Row-group buffers kept for reuse once the upload has dropped them: enough for the parts in
+/// flight and the one being filled; any more are freed.
+const POOLED_BUFFERS: usize = 4;
+
+/// Buffers the upload has finished with, handed back by [`PooledBuffer`]'s `Drop`.
+#[derive(Debug, Default)]
+struct BufferPool {
+    free: Mutex<Vec<Vec<u8>>>,
+}
+
+impl BufferPool {
+    /// An empty buffer of at least `capacity` bytes: a returned one if it is large enough.
+    fn take(&self, capacity: usize) -> Vec<u8> {
+        let reused = self
+            .free
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        match reused {
+            Some(buffer) if buffer.capacity() >= capacity => buffer,
+            _ => Vec::with_capacity(capacity),
+        }
+    }
+}
+
+/// A sealed row group's bytes, owned by the `Bytes` sent to the upload; dropping the last
+/// slice of it returns the allocation to the pool rather than to the allocator.
+struct PooledBuffer {
+    bytes: Vec<u8>,
+    pool: Arc<BufferPool>,
+}
+
+impl AsRef<[u8]> for PooledBuffer {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl Drop for PooledBuffer {
+    fn drop(&mut self) {
+        let mut bytes = std::mem::take(&mut self.bytes);
+        bytes.clear();
+        let mut free = self
+            .pool
+            .free
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if free.len() < POOLED_BUFFERS {
+            free.push(bytes);
+        }
+    }
+}
+
 /// The encoder's byte sink. Parquet writes a row group's bytes in one go when it closes; they
 /// land in one buffer sized up front from the row groups before, so no row group is copied
 /// by a reallocation, and sealed buffers wait in `ready` until they are sent on.
@@ -45,6 +104,7 @@ struct RowGroupBuffer {
     /// Capacity of the next buffer.
     capacity: usize,
     ready: Vec<Bytes>,
+    pool: Arc<BufferPool>,
 }
 
 impl Default for RowGroupBuffer {
@@ -53,6 +113,7 @@ impl Default for RowGroupBuffer {
             current: Vec::new(),
             capacity: FIRST_BUFFER_BYTES,
             ready: Vec::new(),
+            pool: Arc::default(),
         }
     }
 }
@@ -64,7 +125,9 @@ impl RowGroupBuffer {
             self.capacity = self
                 .capacity
                 .max(full.len().next_multiple_of(BUFFER_ROUNDING));
-            self.ready.push(Bytes::from(full));
+            let pool = Arc::clone(&self.pool);
+            self.ready
+                .push(Bytes::from_owner(PooledBuffer { bytes: full, pool }));
         }
     }
 }
@@ -72,7 +135,7 @@ impl RowGroupBuffer {
 impl Write for RowGroupBuffer {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if self.current.capacity() == 0 {
-            self.current = Vec::with_capacity(self.capacity);
+            self.current = self.pool.take(self.capacity);
         }
         self.current.extend_from_slice(buf);
         Ok(buf.len())
@@ -158,5 +221,54 @@ mod tests {
         assert_eq!(buffer.ready[1], vec![7u8; 10]);
         buffer.seal();
         assert_eq!(buffer.ready.len(), 2, "an empty buffer is not sent");
+    }
+
+    #[test]
+    fn a_buffer_the_upload_dropped_is_reused_for_the_next_row_group() {
+        let mut buffer = RowGroupBuffer::default();
+        buffer.write_all(&[1; 100]).unwrap();
+        buffer.seal();
+        let sent = buffer.ready.pop().unwrap();
+        let first_allocation = sent.as_ptr();
+        // While the upload holds it, the next row group gets a buffer of its own.
+        buffer.write_all(&[2; 100]).unwrap();
+        assert_ne!(buffer.current.as_ptr(), first_allocation);
+        assert_eq!(sent, vec![1u8; 100], "a held buffer is never written to");
+        buffer.seal();
+        // A slice outliving the `Bytes` it came from keeps the buffer out of the pool too.
+        let tail = sent.slice(50..);
+        drop(sent);
+        buffer.write_all(&[3; 10]).unwrap();
+        assert_ne!(buffer.current.as_ptr(), first_allocation);
+        buffer.seal();
+        drop(tail);
+        buffer.write_all(&[4; 10]).unwrap();
+        assert_eq!(
+            buffer.current.as_ptr(),
+            first_allocation,
+            "returned buffer reused"
+        );
+        assert_eq!(
+            buffer.current,
+            vec![4u8; 10],
+            "a reused buffer starts empty"
+        );
+    }
+
+    #[test]
+    fn the_pool_keeps_a_bounded_number_of_buffers_and_none_too_small() {
+        let pool = Arc::new(BufferPool::default());
+        for _ in 0..POOLED_BUFFERS + 3 {
+            let bytes = Vec::with_capacity(BUFFER_ROUNDING);
+            drop(Bytes::from_owner(PooledBuffer {
+                bytes,
+                pool: Arc::clone(&pool),
+            }));
+        }
+        assert_eq!(pool.free.lock().unwrap().len(), POOLED_BUFFERS);
+        // A pooled buffer smaller than asked for is freed, not handed out.
+        let bigger = pool.take(BUFFER_ROUNDING * 2);
+        assert!(bigger.capacity() >= BUFFER_ROUNDING * 2);
+        assert_eq!(pool.free.lock().unwrap().len(), POOLED_BUFFERS - 1);
     }
 }
