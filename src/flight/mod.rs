@@ -41,6 +41,7 @@ pub mod auth;
 pub mod gate;
 pub mod metadata;
 pub mod options;
+pub mod raw_get;
 pub mod server;
 pub mod service;
 pub mod stream;

@@ -11,7 +11,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arrow_flight::flight_service_server::FlightServiceServer;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tonic::transport::server::TcpIncoming;
@@ -19,6 +18,7 @@ use tonic::transport::{Server, ServerTlsConfig};
 
 use super::auth::Authenticator;
 use super::gate::FlightGate;
+use super::raw_get::DoGetPath;
 use super::service::SqlService;
 use super::{ServeError, ServeOptions};
 use crate::config::Factory;
@@ -148,7 +148,7 @@ impl BoundServer {
             }
         };
         let serve = builder
-            .add_service(FlightServiceServer::new(gate))
+            .add_service(DoGetPath::new(gate))
             .serve_with_incoming_shutdown(
                 TcpIncoming::from(listener).with_nodelay(Some(true)),
                 signal,
