@@ -16,9 +16,12 @@ mod glibc_malloc {
 
     const M_TRIM_THRESHOLD: c_int = -1;
     const M_MMAP_THRESHOLD: c_int = -3;
-    /// Blocks at least this large are mapped on their own. Above every buffer a copy recycles
-    /// or allocates per row group (the encoder's row-group buffers, parquet's pages, a batch's
-    /// columns), so those stay in the heap and are reused, not mapped, zeroed and unmapped.
+    /// Blocks at least this large are mapped on their own. Above the buffers a copy of
+    /// ordinary rows allocates per row group and per batch (the encoder's pooled row-group
+    /// buffers, about 6 MiB for the benchmark's table; parquet's pages), so those stay in the
+    /// heap and are reused rather than mapped, zeroed and unmapped each time. Larger blocks
+    /// (row groups of very wide rows, up to `row_group_bytes`) are mapped each time; the
+    /// pool keeps the row-group buffers among them from churning.
     const MMAP_THRESHOLD: c_int = 8 << 20;
     /// Free memory at the top of a heap beyond this is returned to the kernel.
     const TRIM_THRESHOLD: c_int = 16 << 20;
@@ -27,22 +30,40 @@ mod glibc_malloc {
         fn mallopt(param: c_int, value: c_int) -> c_int;
     }
 
-    /// Fixes glibc's thresholds, unless the user set glibc's own malloc tunables
-    /// (`GLIBC_TUNABLES=glibc.malloc.…`), which then stand. By default glibc raises its mmap
-    /// threshold to the largest mapped block freed so far and the trim threshold with it; in a
-    /// long copy that let the heap keep growing around blocks of changing sizes (RSS of a
-    /// 10M-row copy 1.22-1.26 times a 1M-row one). Fixed thresholds, with the encoder's pooled
-    /// row-group buffers, keep it level and the copy as fast (BENCHMARKS.md, "Peak memory").
+    /// Whether the user chose this parameter through glibc's own knobs: the tunable
+    /// (`GLIBC_TUNABLES=glibc.malloc.NAME=…`) or the older `MALLOC_…_` variable.
+    fn user_set(tunable: &str, variable: &str) -> bool {
+        std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains(tunable))
+            || std::env::var_os(variable).is_some()
+    }
+
+    /// Fixes glibc's thresholds, except any the user set through glibc's own knobs, which then
+    /// stand. By default glibc raises its mmap threshold to the largest mapped block freed so
+    /// far and the trim threshold with it; in a long copy that let the heap keep growing
+    /// around blocks of changing sizes (RSS of a 10M-row copy 1.22 times a 1M-row one).
+    /// Fixed thresholds, with the encoder's pooled row-group buffers, bring that to 1.08 with
+    /// no copy slower (BENCHMARKS.md, "Peak memory").
     pub fn tune() {
-        let user_set = std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains("glibc.malloc."));
-        if user_set {
-            return;
-        }
-        // SAFETY: mallopt takes two integers and only changes the allocator's parameters; it
-        // runs here before any thread is started.
-        unsafe {
-            mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
-            mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD);
+        let settings = [
+            (
+                M_MMAP_THRESHOLD,
+                MMAP_THRESHOLD,
+                "glibc.malloc.mmap_threshold",
+                "MALLOC_MMAP_THRESHOLD_",
+            ),
+            (
+                M_TRIM_THRESHOLD,
+                TRIM_THRESHOLD,
+                "glibc.malloc.trim_threshold",
+                "MALLOC_TRIM_THRESHOLD_",
+            ),
+        ];
+        for (param, value, tunable, variable) in settings {
+            if !user_set(tunable, variable) {
+                // SAFETY: mallopt takes two integers and only changes the allocator's
+                // parameters; it runs here before any thread is started.
+                unsafe { mallopt(param, value) };
+            }
         }
     }
 }
