@@ -119,18 +119,16 @@ async fn do_get(
         .map_err(|e| Status::invalid_argument(format!("DoGet: the ticket does not decode: {e}")))?;
     let request = tonic::Request::from_http(http::Request::from_parts(parts, ticket));
     let (metadata, stream, _) = gate.do_get(request).await?.into_parts();
-    let (mut headers, mut response) = (
-        metadata.into_headers(),
-        http::Response::new(Body::new(FrameBody::new(stream))),
-    );
+    let mut headers = metadata.into_headers();
     for reserved in RESERVED_HEADERS {
         headers.remove(reserved);
     }
-    *response.headers_mut() = headers;
-    response.headers_mut().insert(
+    headers.insert(
         http::header::CONTENT_TYPE,
         http::HeaderValue::from_static("application/grpc"),
     );
+    let mut response = http::Response::new(Body::new(FrameBody::new(stream)));
+    *response.headers_mut() = headers;
     Ok(response)
 }
 
@@ -138,8 +136,7 @@ async fn do_get(
 async fn read_request(mut body: Body) -> Result<Bytes, Status> {
     let mut bytes = BytesMut::new();
     while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-        let frame =
-            frame.map_err(|e| Status::internal(format!("DoGet: reading the request: {e}")))?;
+        let frame = frame.map_err(|e| Status::from_error(e.into()))?;
         if let Ok(data) = frame.into_data() {
             if bytes.len() + data.len() > MAX_REQUEST_BYTES + PREFIX_BYTES {
                 return Err(Status::out_of_range(format!(
@@ -171,9 +168,9 @@ async fn read_request(mut body: Body) -> Result<Bytes, Status> {
 
 /// A `FlightData` as the bytes of one gRPC message: a head holding the prefix, the fields
 /// before the body and the body's key and length, then the body itself, uncopied (a body of
-/// at most [`INLINE_BODY_BYTES`] is copied into the head, and the second part is empty). Their
+/// at most [`INLINE_BODY_BYTES`] is copied into the head, and there is no second part). Their
 /// concatenation is what tonic's codec would write for the same message.
-fn encode_message(message: FlightData) -> Result<(Bytes, Bytes), Status> {
+fn encode_message(message: FlightData) -> Result<(Bytes, Option<Bytes>), Status> {
     let body = message.data_body;
     let fields = FlightData {
         data_body: Bytes::new(),
@@ -211,9 +208,9 @@ fn encode_message(message: FlightData) -> Result<(Bytes, Bytes), Status> {
     }
     if inline {
         head.extend_from_slice(&body);
-        return Ok((head.freeze(), Bytes::new()));
+        return Ok((head.freeze(), None));
     }
-    Ok((head.freeze(), body))
+    Ok((head.freeze(), Some(body)))
 }
 
 /// A `DoGet` response body: each message as its head and body chunks, then the trailers
@@ -268,7 +265,7 @@ where
             Poll::Pending => return Poll::Pending,
             Poll::Ready(Some(Ok(message))) => match encode_message(message) {
                 Ok((head, body)) => {
-                    this.pending = (!body.is_empty()).then_some(body);
+                    this.pending = body;
                     Frame::data(head)
                 }
                 Err(status) => this.trailers(&status),
@@ -318,14 +315,18 @@ mod tests {
             let expected = tonic_bytes(&message);
             let (head, sent_body) = encode_message(message.clone()).unwrap();
             let mut got = head.to_vec();
-            got.extend_from_slice(&sent_body);
+            got.extend_from_slice(sent_body.as_deref().unwrap_or_default());
             assert_eq!(got, expected);
             assert_eq!(FlightData::decode(&got[PREFIX_BYTES..]).unwrap(), message);
         }
         let (_, sent) = encode_message(FlightData::new().with_data_body(body.clone())).unwrap();
-        assert_eq!(sent.as_ptr(), body.as_ptr(), "the body is sent, not copied");
+        assert_eq!(
+            sent.unwrap().as_ptr(),
+            body.as_ptr(),
+            "the body is sent, not copied"
+        );
         let (head, sent) = encode_message(FlightData::new().with_data_body(vec![5; 127])).unwrap();
-        assert!(sent.is_empty(), "a small body travels in the head");
+        assert!(sent.is_none(), "a small body travels in the head");
         // Prefix, the key of field 1000 (2 bytes), the length (1 byte), the body.
         assert_eq!(head.len(), PREFIX_BYTES + 2 + 1 + 127);
     }
@@ -363,11 +364,8 @@ mod tests {
         assert_eq!(trailers["grpc-message"], "source%20went%20away");
     }
 
+    /// A request body of `bytes` in one frame.
     fn request(bytes: Vec<u8>) -> Body {
-        Body::new(http_body_full(bytes))
-    }
-
-    fn http_body_full(bytes: Vec<u8>) -> impl http_body::Body<Data = Bytes, Error = Infallible> {
         struct Once(Option<Bytes>);
         impl http_body::Body for Once {
             type Data = Bytes;
@@ -379,7 +377,7 @@ mod tests {
                 Poll::Ready(self.0.take().map(|b| Ok(Frame::data(b))))
             }
         }
-        Once(Some(bytes.into()))
+        Body::new(Once(Some(bytes.into())))
     }
 
     #[tokio::test]
