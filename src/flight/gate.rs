@@ -27,6 +27,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::auth::Authenticator;
 use super::service::SqlService;
+use super::stream::{MessageStream, into_flight_data};
 
 type Boxed<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
@@ -55,6 +56,19 @@ impl FlightGate {
         let caller = self.auth.check(request.metadata())?;
         request.extensions_mut().insert(caller);
         Ok(())
+    }
+
+    /// `DoGet` with each message's body in pieces (the batches' own buffers), for a caller
+    /// that writes them without joining them: [`super::raw_get`].
+    pub async fn do_get_messages(
+        &self,
+        mut request: Request<Ticket>,
+    ) -> Result<Response<MessageStream>, Status> {
+        self.admit(&mut request)?;
+        if is_flight_sql(&request.get_ref().ticket) {
+            return self.sql.do_get_messages(request).await;
+        }
+        self.sql.plain_do_get(request).await
     }
 }
 
@@ -135,13 +149,10 @@ impl FlightService for FlightGate {
 
     async fn do_get(
         &self,
-        mut request: Request<Ticket>,
+        request: Request<Ticket>,
     ) -> Result<Response<Self::DoGetStream>, Status> {
-        self.admit(&mut request)?;
-        if is_flight_sql(&request.get_ref().ticket) {
-            return FlightService::do_get(self.sql.as_ref(), request).await;
-        }
-        self.sql.plain_do_get(request).await
+        let response = self.do_get_messages(request).await?;
+        Ok(response.map(into_flight_data))
     }
 
     async fn do_put(
