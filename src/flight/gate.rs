@@ -27,7 +27,6 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::auth::Authenticator;
 use super::service::SqlService;
-use super::stream::{MessageStream, into_flight_data};
 
 type Boxed<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
@@ -56,19 +55,6 @@ impl FlightGate {
         let caller = self.auth.check(request.metadata())?;
         request.extensions_mut().insert(caller);
         Ok(())
-    }
-
-    /// `DoGet` with each message's body in pieces (the batches' own buffers), for a caller
-    /// that writes them without joining them: [`super::raw_get`].
-    pub async fn do_get_messages(
-        &self,
-        mut request: Request<Ticket>,
-    ) -> Result<Response<MessageStream>, Status> {
-        self.admit(&mut request)?;
-        if is_flight_sql(&request.get_ref().ticket) {
-            return self.sql.do_get_messages(request).await;
-        }
-        self.sql.plain_do_get(request).await
     }
 }
 
@@ -149,10 +135,13 @@ impl FlightService for FlightGate {
 
     async fn do_get(
         &self,
-        request: Request<Ticket>,
+        mut request: Request<Ticket>,
     ) -> Result<Response<Self::DoGetStream>, Status> {
-        let response = self.do_get_messages(request).await?;
-        Ok(response.map(into_flight_data))
+        self.admit(&mut request)?;
+        if is_flight_sql(&request.get_ref().ticket) {
+            return FlightService::do_get(self.sql.as_ref(), request).await;
+        }
+        self.sql.plain_do_get(request).await
     }
 
     async fn do_put(

@@ -13,9 +13,7 @@
 //!                     engine::SqlEngine ── one DataFusion session and memory pool per query
 //!                                      │   over the factory catalog (plan::catalog)
 //!                                      ▼
-//!                     QueryStream: batches ─▶ encode_batches (messages ≤ max_message_bytes,
-//!                                  bodies the batches' own buffers; DoGet writes them as
-//!                                  gRPC frames itself, raw_get)
+//!                     QueryStream: batches ─▶ FlightDataEncoder (messages ≤ max_message_bytes)
 //!                                  pulled by gRPC as the client reads: a slow client slows the
 //!                                  source; a client that goes away drops the stream, which
 //!                                  cancels the plan and its source reads
@@ -32,17 +30,14 @@
 //! * [`auth`]: credentials, the handshake and token checks.
 //! * [`tls`]: certificate files for TLS and mutual TLS.
 //! * [`admission`]: the bound on queries running and queued.
-//! * [`encode`]: record batches as Flight messages whose bodies are the batches' buffers.
 //! * [`stream`]: one query's result as a stream of Flight messages, with its log line.
 //! * [`metadata`]: catalogs, schemas, tables, table types and SQL info.
 //! * [`service`]: the Flight SQL service.
 //! * [`gate`]: the Flight service clients talk to: auth, then plain Flight or Flight SQL.
-//! * [`raw_get`]: `DoGet` responses written as gRPC frames, bodies uncopied.
 //! * [`server`]: binding, serving and graceful shutdown.
 
 pub mod admission;
 pub mod auth;
-pub mod encode;
 pub mod gate;
 pub mod metadata;
 pub mod options;

@@ -1,32 +1,30 @@
-//! `DoGet` responses written as gRPC frames by hand, so a batch's buffers reach the socket
-//! without being copied.
+//! `DoGet` responses written as gRPC frames by hand, so a batch's IPC body reaches the socket
+//! without being copied again.
 //!
 //! ```text
 //!  HTTP/2 request ─▶ DoGetPath ── path is …/DoGet? ──no──▶ tonic's FlightServiceServer
-//!                        │ yes: the Ticket is decoded, FlightGate::do_get_messages runs
-//!                        ▼      (auth, admission, the query's stream and its log line)
-//!                  FlightMessage stream ─▶ FrameBody: per message
-//!                                  [gRPC prefix + header fields + body key] [piece] [piece] …
-//!                                         ▼ the pieces are the batch's own buffers
-//!                                       h2 writes them to the socket (no copy)
+//!                        │ yes: the Ticket is decoded, FlightGate::do_get runs as before
+//!                        ▼        (auth, admission, the query's stream and its log line)
+//!                  FlightData stream ─▶ FrameBody: per message two chunks,
+//!                                         [gRPC prefix + header fields + body key]  [data_body]
+//!                                         ▼ the body chunk is the encoder's own Bytes
+//!                                       h2 writes it to the socket (no copy)
 //! ```
 //!
 //! tonic's codec encodes every `FlightData` into one frame buffer, which copies the IPC body
-//! (the whole batch) once more after the encoder has made it contiguous, and grows that buffer
-//! by reallocation: about 11% of the server's CPU on a large read (BENCHMARKS.md, "which side
-//! is the bottleneck"). A protobuf message is the concatenation of its fields, and a bytes
-//! field is its key, its length and its bytes, so the same message can be sent as a small
-//! head (the 5-byte gRPC prefix, fields 1-3 as prost encodes them, and the key and length of
-//! field 1000, `data_body`) followed by the body's pieces as [`super::encode`] made them.
-//! Only `DoGet` takes this path; every other call goes to tonic unchanged.
+//! (the whole batch) a second time after arrow-ipc has written it, and grows that buffer by
+//! reallocation: about 11% of the server's CPU on a large read (BENCHMARKS.md, "which side
+//! is the bottleneck"). A protobuf message is the concatenation of its fields, so the same
+//! bytes can be sent as a small head (the 5-byte gRPC prefix, fields 1-3 as prost encodes them,
+//! and the key and length of field 1000, `data_body`) followed by the body as it is. Only
+//! `DoGet` takes this path; every other call goes to tonic unchanged.
 
-use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use arrow_flight::Ticket;
-use arrow_flight::flight_service_server::FlightServiceServer;
+use arrow_flight::flight_service_server::{FlightService, FlightServiceServer};
+use arrow_flight::{FlightData, Ticket};
 use bytes::{BufMut, Bytes, BytesMut};
 use futures::Stream;
 use http_body::{Body as _, Frame};
@@ -36,7 +34,6 @@ use tonic::body::Body;
 use tonic::codegen::{BoxFuture, Service, http};
 use tonic::server::NamedService;
 
-use super::encode::{COPY_BELOW, FlightMessage};
 use super::gate::FlightGate;
 
 /// The `DoGet` method's HTTP/2 path.
@@ -47,6 +44,9 @@ const DATA_BODY_FIELD: u32 = 1000;
 const MAX_REQUEST_BYTES: usize = 4 << 20;
 /// gRPC's length prefix: a compression flag and a big-endian u32.
 const PREFIX_BYTES: usize = 5;
+/// Bodies up to this size travel in their head's chunk (one copy of a few KiB), so a stream
+/// of small batches is not sent as twice as many DATA frames.
+const INLINE_BODY_BYTES: usize = 8 << 10;
 /// Headers gRPC reserves for itself, never taken from a handler's response metadata.
 const RESERVED_HEADERS: [&str; 5] = [
     "grpc-status",
@@ -118,7 +118,7 @@ async fn do_get(
     let ticket = Ticket::decode(message)
         .map_err(|e| Status::invalid_argument(format!("DoGet: the ticket does not decode: {e}")))?;
     let request = tonic::Request::from_http(http::Request::from_parts(parts, ticket));
-    let (metadata, stream, _) = gate.do_get_messages(request).await?.into_parts();
+    let (metadata, stream, _) = gate.do_get(request).await?.into_parts();
     let mut headers = metadata.into_headers();
     for reserved in RESERVED_HEADERS {
         headers.remove(reserved);
@@ -166,49 +166,51 @@ async fn read_request(mut body: Body) -> Result<Bytes, Status> {
     Ok(bytes.slice(PREFIX_BYTES..))
 }
 
-/// A message as the bytes of one gRPC message: a head holding the prefix, the fields before
-/// the body and the body's key and length, then the body's pieces, uncopied. A first piece
-/// shorter than [`COPY_BELOW`] is copied into the head. Their concatenation is what tonic's
-/// codec would write for the same message made whole.
-fn encode_message(message: FlightMessage) -> Result<(Bytes, VecDeque<Bytes>), Status> {
-    let body_len = message.body_len();
-    let fields = message.fields;
-    let mut pieces = VecDeque::from(message.body);
+/// A `FlightData` as the bytes of one gRPC message: a head holding the prefix, the fields
+/// before the body and the body's key and length, then the body itself, uncopied (a body of
+/// at most [`INLINE_BODY_BYTES`] is copied into the head, and there is no second part). Their
+/// concatenation is what tonic's codec would write for the same message.
+fn encode_message(message: FlightData) -> Result<(Bytes, Option<Bytes>), Status> {
+    let body = message.data_body;
+    let fields = FlightData {
+        data_body: Bytes::new(),
+        ..message
+    };
     let fields_len = fields.encoded_len();
-    let body_key_len = if body_len == 0 {
+    let body_key_len = if body.is_empty() {
         0
     } else {
         prost::encoding::key_len(DATA_BODY_FIELD)
-            + prost::encoding::encoded_len_varint(body_len as u64)
+            + prost::encoding::encoded_len_varint(body.len() as u64)
     };
-    let total = fields_len + body_key_len + body_len;
+    let total = fields_len + body_key_len + body.len();
     let total = u32::try_from(total).map_err(|_| {
         Status::internal(format!(
             "a Flight message of {total} bytes is over gRPC's 4 GiB limit; lower the server's message size cap"
         ))
     })?;
-    let inline = pieces.front().map_or(0, Bytes::len);
-    let inline = if inline < COPY_BELOW { inline } else { 0 };
-    let mut head = BytesMut::with_capacity(PREFIX_BYTES + fields_len + body_key_len + inline);
+    let inline = body.len() <= INLINE_BODY_BYTES;
+    let mut head = BytesMut::with_capacity(
+        PREFIX_BYTES + fields_len + body_key_len + if inline { body.len() } else { 0 },
+    );
     head.put_u8(0);
     head.put_u32(total);
     fields
         .encode(&mut head)
         .map_err(|e| Status::internal(format!("encoding a Flight message: {e}")))?;
-    if body_len > 0 {
+    if !body.is_empty() {
         prost::encoding::encode_key(
             DATA_BODY_FIELD,
             prost::encoding::WireType::LengthDelimited,
             &mut head,
         );
-        prost::encoding::encode_varint(body_len as u64, &mut head);
+        prost::encoding::encode_varint(body.len() as u64, &mut head);
     }
-    if inline > 0
-        && let Some(first) = pieces.pop_front()
-    {
-        head.extend_from_slice(&first);
+    if inline {
+        head.extend_from_slice(&body);
+        return Ok((head.freeze(), None));
     }
-    Ok((head.freeze(), pieces))
+    Ok((head.freeze(), Some(body)))
 }
 
 /// A `DoGet` response body: each message as its head and body chunks, then the trailers
@@ -216,8 +218,8 @@ fn encode_message(message: FlightMessage) -> Result<(Bytes, VecDeque<Bytes>), St
 /// the client's pace remains the query's pace.
 struct FrameBody<S> {
     messages: S,
-    /// A message's body pieces, sent after its head.
-    pending: VecDeque<Bytes>,
+    /// A message's body, sent after its head.
+    pending: Option<Bytes>,
     done: bool,
 }
 
@@ -225,7 +227,7 @@ impl<S> FrameBody<S> {
     fn new(messages: S) -> Self {
         FrameBody {
             messages,
-            pending: VecDeque::new(),
+            pending: None,
             done: false,
         }
     }
@@ -243,7 +245,7 @@ impl<S> FrameBody<S> {
 
 impl<S> http_body::Body for FrameBody<S>
 where
-    S: Stream<Item = Result<FlightMessage, Status>> + Unpin,
+    S: Stream<Item = Result<FlightData, Status>> + Unpin,
 {
     type Data = Bytes;
     type Error = Infallible;
@@ -253,8 +255,8 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let this = self.get_mut();
-        if let Some(piece) = this.pending.pop_front() {
-            return Poll::Ready(Some(Ok(Frame::data(piece))));
+        if let Some(body) = this.pending.take() {
+            return Poll::Ready(Some(Ok(Frame::data(body))));
         }
         if this.done {
             return Poll::Ready(None);
@@ -262,8 +264,8 @@ where
         let frame = match Pin::new(&mut this.messages).poll_next(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(Some(Ok(message))) => match encode_message(message) {
-                Ok((head, pieces)) => {
-                    this.pending = pieces;
+                Ok((head, body)) => {
+                    this.pending = body;
                     Frame::data(head)
                 }
                 Err(status) => this.trailers(&status),
@@ -275,13 +277,13 @@ where
     }
 
     fn is_end_stream(&self) -> bool {
-        self.done && self.pending.is_empty()
+        self.done && self.pending.is_none()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use arrow_flight::{FlightData, FlightDescriptor};
+    use arrow_flight::FlightDescriptor;
     use futures::stream;
 
     use super::*;
@@ -294,76 +296,42 @@ mod tests {
         out
     }
 
-    fn message(data: &FlightData, pieces: &[usize]) -> FlightMessage {
-        let mut body = Vec::new();
-        let mut at = 0;
-        for &len in pieces {
-            body.push(data.data_body.slice(at..at + len));
-            at += len;
-        }
-        assert_eq!(at, data.data_body.len());
-        FlightMessage {
-            fields: FlightData {
-                data_body: Bytes::new(),
-                ..data.clone()
-            },
-            body,
-        }
-    }
-
     #[test]
-    fn a_message_in_head_and_pieces_is_byte_for_byte_the_protobuf_encoding() {
+    fn a_message_split_in_head_and_body_is_byte_for_byte_the_protobuf_encoding() {
         let body: Bytes = (0..70_000u32).map(|i| i as u8).collect::<Vec<u8>>().into();
         let cases = [
-            (
-                FlightData::new()
-                    .with_data_header(vec![1, 2, 3])
-                    .with_data_body(body.clone()),
-                vec![64, 40_000, 29_936],
-            ),
-            (
-                FlightData::new()
-                    .with_data_header(vec![1, 2, 3])
-                    .with_data_body(body.clone()),
-                vec![70_000],
-            ),
-            (
-                FlightData::new()
-                    .with_descriptor(FlightDescriptor::new_path(vec!["a".into()]))
-                    .with_data_header(vec![9; 300])
-                    .with_app_metadata(vec![7; 20])
-                    .with_data_body(vec![5; 127]),
-                vec![127],
-            ),
-            (FlightData::new().with_data_header(vec![4; 10]), vec![]),
-            (FlightData::new(), vec![]),
+            FlightData::new()
+                .with_data_header(vec![1, 2, 3])
+                .with_data_body(body.clone()),
+            FlightData::new()
+                .with_descriptor(FlightDescriptor::new_path(vec!["a".into()]))
+                .with_data_header(vec![9; 300])
+                .with_app_metadata(vec![7; 20])
+                .with_data_body(vec![5; 127]),
+            FlightData::new().with_data_header(vec![4; 10]),
+            FlightData::new(),
         ];
-        for (data, pieces) in cases {
-            let expected = tonic_bytes(&data);
-            let (head, sent) = encode_message(message(&data, &pieces)).unwrap();
+        for message in cases {
+            let expected = tonic_bytes(&message);
+            let (head, sent_body) = encode_message(message.clone()).unwrap();
             let mut got = head.to_vec();
-            for piece in &sent {
-                got.extend_from_slice(piece);
-            }
+            got.extend_from_slice(sent_body.as_deref().unwrap_or_default());
             assert_eq!(got, expected);
-            assert_eq!(FlightData::decode(&got[PREFIX_BYTES..]).unwrap(), data);
+            assert_eq!(FlightData::decode(&got[PREFIX_BYTES..]).unwrap(), message);
         }
-        let data = FlightData::new().with_data_body(body.clone());
-        let (head, sent) = encode_message(message(&data, &[64, 40_000, 29_936])).unwrap();
-        assert_eq!(sent.len(), 2, "the small first piece travels in the head");
+        let (_, sent) = encode_message(FlightData::new().with_data_body(body.clone())).unwrap();
         assert_eq!(
-            sent[0].as_ptr(),
-            body[64..].as_ptr(),
-            "pieces are sent, not copied"
+            sent.unwrap().as_ptr(),
+            body.as_ptr(),
+            "the body is sent, not copied"
         );
-        // Prefix, the key of field 1000 (2 bytes), the length (3 bytes), the first piece.
-        assert_eq!(head.len(), PREFIX_BYTES + 2 + 3 + 64);
+        let (head, sent) = encode_message(FlightData::new().with_data_body(vec![5; 127])).unwrap();
+        assert!(sent.is_none(), "a small body travels in the head");
+        // Prefix, the key of field 1000 (2 bytes), the length (1 byte), the body.
+        assert_eq!(head.len(), PREFIX_BYTES + 2 + 1 + 127);
     }
 
     async fn frames(messages: Vec<Result<FlightData, Status>>) -> Vec<Frame<Bytes>> {
-        let messages = messages
-            .into_iter()
-            .map(|m| m.map(FlightMessage::from_flight_data));
         let mut body = FrameBody::new(stream::iter(messages));
         let mut out = Vec::new();
         while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
@@ -378,7 +346,7 @@ mod tests {
     async fn the_body_is_each_message_then_trailers_with_the_status() {
         let a = FlightData::new()
             .with_data_header(vec![1])
-            .with_data_body(vec![2; COPY_BELOW + 1]);
+            .with_data_body(vec![2; INLINE_BODY_BYTES + 1]);
         let b = FlightData::new().with_data_header(vec![3]);
         let got = frames(vec![Ok(a.clone()), Ok(b.clone())]).await;
         assert_eq!(got.len(), 4, "a: head and body; b: head; trailers");

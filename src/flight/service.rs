@@ -25,7 +25,7 @@ use arrow_flight::sql::metadata::SqlInfoData;
 use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
 use arrow_flight::sql::{
     ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
-    ActionCreatePreparedStatementResult, Any, Command, CommandGetCatalogs, CommandGetDbSchemas,
+    ActionCreatePreparedStatementResult, Any, CommandGetCatalogs, CommandGetDbSchemas,
     CommandGetSqlInfo, CommandGetTableTypes, CommandGetTables, CommandPreparedStatementQuery,
     CommandStatementIngest, CommandStatementQuery, CommandStatementUpdate,
     DoPutPreparedStatementResult, ProstMessageExt, SqlInfo, TicketStatementQuery,
@@ -42,8 +42,7 @@ use super::admission::Admission;
 use super::auth::Caller;
 use super::metadata;
 use super::stream::{
-    CancelSignal, FlightDataStream, MessageStream, QueryLog, engine_status, into_flight_data,
-    into_messages, log_failed, query_stream,
+    CancelSignal, FlightDataStream, QueryLog, engine_status, log_failed, query_stream,
 };
 use crate::engine::SqlEngine;
 
@@ -122,7 +121,7 @@ impl SqlService {
         sql: &str,
         params: Option<&RecordBatch>,
         request: &Request<T>,
-    ) -> Result<Response<MessageStream>, Status> {
+    ) -> Result<Response<FlightDataStream>, Status> {
         let log = QueryLog {
             id: self.next_query.fetch_add(1, Ordering::Relaxed),
             user: request
@@ -152,27 +151,6 @@ impl SqlService {
             self.cancel_signal(),
         )?;
         Ok(Response::new(stream))
-    }
-
-    /// Runs the SQL a statement ticket carries.
-    async fn run_statement<T>(
-        &self,
-        ticket: &TicketStatementQuery,
-        request: &Request<T>,
-    ) -> Result<Response<MessageStream>, Status> {
-        let sql = utf8(&ticket.statement_handle, "the statement handle")?;
-        self.run(&sql, None, request).await
-    }
-
-    /// Runs a prepared statement with the parameters bound to it.
-    async fn run_prepared<T>(
-        &self,
-        cmd: &CommandPreparedStatementQuery,
-        request: &Request<T>,
-    ) -> Result<Response<MessageStream>, Status> {
-        let prepared = self.prepared(&cmd.prepared_statement_handle)?;
-        self.run(&prepared.sql, prepared.params.as_ref(), request)
-            .await
     }
 
     fn prepared(&self, handle: &[u8]) -> Result<Prepared, Status> {
@@ -224,7 +202,7 @@ impl SqlService {
     pub async fn plain_do_get(
         &self,
         request: Request<Ticket>,
-    ) -> Result<Response<MessageStream>, Status> {
+    ) -> Result<Response<FlightDataStream>, Status> {
         let bytes = request.get_ref().ticket.clone();
         let ticket = match serde_json::from_slice::<PlainTicket>(&bytes) {
             Ok(t) => t,
@@ -237,29 +215,6 @@ impl SqlService {
             }
         };
         self.run(&ticket_sql(&ticket), None, &request).await
-    }
-
-    /// A Flight SQL `DoGet` with each message's body in pieces. Statements and prepared
-    /// statements stream here; the metadata commands (small results) take arrow-flight's
-    /// dispatch, their messages whole.
-    pub async fn do_get_messages(
-        &self,
-        request: Request<Ticket>,
-    ) -> Result<Response<MessageStream>, Status> {
-        let any = Any::decode(request.get_ref().ticket.as_ref())
-            .map_err(|e| Status::invalid_argument(format!("the ticket does not decode: {e}")))?;
-        match Command::try_from(any) {
-            Ok(Command::TicketStatementQuery(ticket)) => {
-                return self.run_statement(&ticket, &request).await;
-            }
-            Ok(Command::CommandPreparedStatementQuery(cmd)) => {
-                return self.run_prepared(&cmd, &request).await;
-            }
-            // Everything else, errors included, as arrow-flight dispatches it.
-            _ => {}
-        }
-        let response = FlightService::do_get(self, request).await?;
-        Ok(response.map(into_messages))
     }
 
     /// The dataset called `name`: exactly, or the one matching it ignoring case.
@@ -363,8 +318,8 @@ impl FlightSqlService for SqlService {
         ticket: TicketStatementQuery,
         request: Request<Ticket>,
     ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
-        let response = self.run_statement(&ticket, &request).await?;
-        Ok(response.map(into_flight_data))
+        let sql = utf8(&ticket.statement_handle, "the statement handle")?;
+        self.run(&sql, None, &request).await
     }
 
     async fn get_flight_info_prepared_statement(
@@ -387,8 +342,9 @@ impl FlightSqlService for SqlService {
         cmd: CommandPreparedStatementQuery,
         request: Request<Ticket>,
     ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
-        let response = self.run_prepared(&cmd, &request).await?;
-        Ok(response.map(into_flight_data))
+        let prepared = self.prepared(&cmd.prepared_statement_handle)?;
+        self.run(&prepared.sql, prepared.params.as_ref(), &request)
+            .await
     }
 
     async fn do_action_create_prepared_statement(

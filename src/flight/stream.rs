@@ -1,7 +1,7 @@
 //! One query's result as a stream of Flight messages, and the log line it leaves.
 //!
 //! ```text
-//!  QueryPlan::execute_merged ─▶ batches ─▶ encode_batches (≤ max_message_bytes each)
+//!  QueryPlan::execute_merged ─▶ batches ─▶ FlightDataEncoder (≤ max_message_bytes each)
 //!                                              │ polled only when gRPC has room to send:
 //!                                              ▼ the client's pace is the source's pace
 //!                                          QueryStream ── holds the query's admission Slot
@@ -25,6 +25,7 @@ use std::time::Instant;
 
 use arrow::array::RecordBatch;
 use arrow_flight::FlightData;
+use arrow_flight::encode::FlightDataEncoderBuilder;
 use arrow_flight::error::FlightError;
 use datafusion::error::DataFusionError;
 use futures::stream::BoxStream;
@@ -32,26 +33,12 @@ use futures::{Stream, StreamExt};
 use tonic::Status;
 
 use super::admission::Slot;
-use super::encode::{FlightMessage, encode_batches};
 use crate::connectors::{PartitionProgress, SourceError};
 use crate::engine::query::QueryPlan;
 use crate::engine::{EngineError, ResolveError};
 
-/// The stream a `DoGet` returns through tonic.
+/// The stream a `DoGet` returns.
 pub type FlightDataStream = Pin<Box<dyn Stream<Item = Result<FlightData, Status>> + Send>>;
-
-/// The stream a `DoGet` returns, each message's body in pieces (see [`super::encode`]).
-pub type MessageStream = Pin<Box<dyn Stream<Item = Result<FlightMessage, Status>> + Send>>;
-
-/// `messages` as whole `FlightData`s, for tonic.
-pub fn into_flight_data(messages: MessageStream) -> FlightDataStream {
-    Box::pin(messages.map(|m| m.map(FlightMessage::into_flight_data)))
-}
-
-/// `data` as messages whose bodies are one piece.
-pub fn into_messages(data: FlightDataStream) -> MessageStream {
-    Box::pin(data.map(|d| d.map(FlightMessage::from_flight_data)))
-}
 
 /// A future that resolves when queries in flight must stop (the shutdown's grace has passed).
 pub type CancelSignal = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -139,7 +126,7 @@ pub fn query_stream(
     log: QueryLog,
     max_message_bytes: usize,
     cancel: CancelSignal,
-) -> Result<MessageStream, Status> {
+) -> Result<FlightDataStream, Status> {
     let started = Instant::now();
     // The schema clients were told (GetFlightInfo describes the logical plan); batches are
     // relabelled with it, so a strict client sees one schema, and a real difference fails
@@ -168,7 +155,11 @@ pub fn query_stream(
         }
         Err(e) => Err(FlightError::Tonic(Box::new(engine_status(&e)))),
     });
-    let encoded = encode_batches(schema, batches, max_message_bytes);
+    let encoded = FlightDataEncoderBuilder::new()
+        .with_schema(schema)
+        .with_max_flight_data_size(max_message_bytes)
+        .build(batches)
+        .boxed();
     Ok(Box::pin(QueryStream {
         scanned: plan.scan_progress.clone(),
         inner: encoded,
@@ -184,7 +175,7 @@ pub fn query_stream(
 struct QueryStream {
     /// The counters of the plan's source partitions: rows read from the sources.
     scanned: Vec<PartitionProgress>,
-    inner: BoxStream<'static, Result<FlightMessage, FlightError>>,
+    inner: BoxStream<'static, Result<FlightData, FlightError>>,
     cancel: CancelSignal,
     counters: Arc<Counters>,
     outcome: Outcome,
@@ -194,7 +185,7 @@ struct QueryStream {
 }
 
 impl Stream for QueryStream {
-    type Item = Result<FlightMessage, Status>;
+    type Item = Result<FlightData, Status>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
@@ -208,12 +199,12 @@ impl Stream for QueryStream {
             ))));
         }
         match this.inner.poll_next_unpin(cx) {
-            Poll::Ready(Some(Ok(message))) => {
-                let size = message.fields.data_header.len() + message.body_len();
+            Poll::Ready(Some(Ok(data))) => {
+                let size = data.data_header.len() + data.data_body.len();
                 this.counters
                     .bytes
                     .fetch_add(size as u64, Ordering::Relaxed);
-                Poll::Ready(Some(Ok(message)))
+                Poll::Ready(Some(Ok(data)))
             }
             Poll::Ready(Some(Err(e))) => {
                 let status = Status::from(e);
