@@ -638,15 +638,13 @@ impl BlobWriter {
         };
         let url = blob.container.blob_url(&blob.name);
         let bytes_before = blob.writer.bytes_written() as u64;
-        let meta = blob
-            .writer
+        blob.writer
             .finish()
             .await
             .map_err(|source| IngestError::Parquet {
                 target: url.clone(),
                 source,
             })?;
-        drop(meta);
         let size = blob
             .container
             .store

@@ -1,9 +1,9 @@
-//! Parquet's `ArrowWriter` encoding into row-group buffers of steady size, sent to an upload
-//! (the Parquet sink's staged file, the Kusto sink's blob), and returned to a pool when the
-//! upload drops them.
+//! A Parquet file ([`ParquetFileWriter`]) encoding into row-group buffers of steady size, sent to
+//! an upload (the Parquet sink's staged file, the Kusto sink's blob), and returned to a pool when
+//! the upload drops them.
 //!
 //! ```text
-//!  RecordBatch ─▶ ArrowWriter ── row group closes ─▶ RowGroupBuffer: taken from the pool, sized
+//!  RecordBatch ─▶ ParquetFileWriter ── row group closes ─▶ RowGroupBuffer: from the pool, sized
 //!                                                      │ from the largest row group so far
 //!                                                      ▼ as Bytes (no copy)
 //!                              any AsyncFileWriter ─▶ multipart upload parts
@@ -30,11 +30,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use bytes::Bytes;
-use parquet::arrow::ArrowWriter;
 use parquet::arrow::async_writer::AsyncFileWriter;
 use parquet::errors::Result;
-use parquet::file::metadata::ParquetMetaData;
 use parquet::file::properties::WriterProperties;
+
+use super::file_writer::ParquetFileWriter;
 
 /// The first row group's buffer; later ones start at the largest row group seen so far.
 const FIRST_BUFFER_BYTES: usize = 1 << 20;
@@ -144,14 +144,14 @@ impl Write for RowGroupBuffer {
 /// One Parquet file being encoded and sent to `W`: the Parquet sink's staged file, or the
 /// Kusto sink's blob upload.
 pub struct FileEncoder<W> {
-    encoder: ArrowWriter<RowGroupBuffer>,
+    encoder: ParquetFileWriter<RowGroupBuffer>,
     out: W,
 }
 
 impl<W: AsyncFileWriter> FileEncoder<W> {
     /// A file of `schema` written with `props` into `out`.
     pub fn try_new(out: W, schema: SchemaRef, props: WriterProperties) -> Result<Self> {
-        let encoder = ArrowWriter::try_new(RowGroupBuffer::default(), schema, Some(props))?;
+        let encoder = ParquetFileWriter::try_new(RowGroupBuffer::default(), schema, Some(props))?;
         Ok(FileEncoder { encoder, out })
     }
 
@@ -170,12 +170,12 @@ impl<W: AsyncFileWriter> FileEncoder<W> {
 
     /// Closes the last row group and writes the footer; every byte is sent on and the staged
     /// file completed.
-    pub async fn finish(&mut self) -> Result<ParquetMetaData> {
-        let metadata = self.encoder.finish()?;
+    pub async fn finish(&mut self) -> Result<()> {
+        self.encoder.finish()?;
         self.encoder.inner_mut().seal();
         self.send_ready().await?;
         self.out.complete().await?;
-        Ok(metadata)
+        Ok(())
     }
 
     /// The byte sink: the staged file (after [`Self::finish`]), or the one to abort.
