@@ -91,19 +91,13 @@ impl Drop for PooledBuffer {
 }
 
 /// The encoder's byte sink. Parquet writes a row group's bytes in one go when it closes; they
-/// land in buffers of one size, sized up front from the row groups before, and sealed buffers
-/// wait in `ready` until they are sent on. A row group larger than that size continues in a
-/// second buffer rather than growing the first: a reallocation would copy the row group, and
-/// the doubled buffer would go back to the pool, which then keeps ever larger buffers (in a
-/// 100M-row copy a few such row groups left the pool holding 14 MiB buffers for 7 MiB row
-/// groups; see BENCHMARKS.md).
+/// land in one buffer sized up front from the row groups before, so no row group is copied
+/// by a reallocation, and sealed buffers wait in `ready` until they are sent on.
 #[derive(Debug)]
 struct RowGroupBuffer {
     current: Vec<u8>,
     /// Capacity of the next buffer.
     capacity: usize,
-    /// Bytes of the row group being written, in `current` and in buffers already sealed.
-    row_group_bytes: usize,
     ready: Vec<Bytes>,
     pool: Arc<BufferPool>,
 }
@@ -113,7 +107,6 @@ impl Default for RowGroupBuffer {
         RowGroupBuffer {
             current: Vec::new(),
             capacity: FIRST_BUFFER_BYTES,
-            row_group_bytes: 0,
             ready: Vec::new(),
             pool: Arc::default(),
         }
@@ -121,19 +114,12 @@ impl Default for RowGroupBuffer {
 }
 
 impl RowGroupBuffer {
-    /// Ends a row group: its last buffer is sent on, and later buffers are made large enough
-    /// for a row group of its size.
     fn seal(&mut self) {
-        self.capacity = self
-            .capacity
-            .max(self.row_group_bytes.next_multiple_of(BUFFER_ROUNDING));
-        self.row_group_bytes = 0;
-        self.send_current();
-    }
-
-    fn send_current(&mut self) {
         if !self.current.is_empty() {
             let full = std::mem::take(&mut self.current);
+            self.capacity = self
+                .capacity
+                .max(full.len().next_multiple_of(BUFFER_ROUNDING));
             let pool = Arc::clone(&self.pool);
             self.ready
                 .push(Bytes::from_owner(PooledBuffer { bytes: full, pool }));
@@ -143,21 +129,10 @@ impl RowGroupBuffer {
 
 impl Write for RowGroupBuffer {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut rest = buf;
-        while !rest.is_empty() {
-            if self.current.capacity() == 0 {
-                self.current = self.pool.take(self.capacity);
-            }
-            let room = self.current.capacity() - self.current.len();
-            if room == 0 {
-                self.send_current();
-                continue;
-            }
-            let (now, later) = rest.split_at(room.min(rest.len()));
-            self.current.extend_from_slice(now);
-            rest = later;
+        if self.current.capacity() == 0 {
+            self.current = self.pool.take(self.capacity);
         }
-        self.row_group_bytes += buf.len();
+        self.current.extend_from_slice(buf);
         Ok(buf.len())
     }
 
@@ -230,32 +205,17 @@ mod tests {
             buffer.write_all(piece).unwrap();
         }
         buffer.seal();
-        // The first row group overflowed the first buffer into more of the same size: no
-        // buffer grew.
-        assert_eq!(buffer.ready.len(), 3);
-        assert!(
-            buffer.ready[..2]
-                .iter()
-                .all(|b| b.len() == FIRST_BUFFER_BYTES)
-        );
-        assert_eq!(buffer.ready.concat(), first);
         assert_eq!(buffer.capacity, BUFFER_ROUNDING * 3);
-        buffer.ready.clear();
         buffer.write_all(&[7; 10]).unwrap();
         assert_eq!(buffer.current.capacity(), BUFFER_ROUNDING * 3);
         buffer.seal();
         // A smaller row group does not shrink the next buffer.
         assert_eq!(buffer.capacity, BUFFER_ROUNDING * 3);
-        assert_eq!(buffer.ready, vec![vec![7u8; 10]]);
+        assert_eq!(buffer.ready.len(), 2);
+        assert_eq!(buffer.ready[0], first);
+        assert_eq!(buffer.ready[1], vec![7u8; 10]);
         buffer.seal();
-        assert_eq!(buffer.ready.len(), 1, "an empty buffer is not sent");
-        // A row group one byte over continues in a second buffer; the first is not regrown.
-        let over = vec![9u8; BUFFER_ROUNDING * 3 + 1];
-        buffer.write_all(&over).unwrap();
-        buffer.seal();
-        assert_eq!(buffer.ready[1].len(), BUFFER_ROUNDING * 3);
-        assert_eq!(buffer.ready[2].len(), 1);
-        assert_eq!(buffer.capacity, BUFFER_ROUNDING * 4);
+        assert_eq!(buffer.ready.len(), 2, "an empty buffer is not sent");
     }
 
     #[test]
