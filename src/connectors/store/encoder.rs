@@ -25,6 +25,7 @@
 //! 10M-row peak.
 
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use arrow::array::RecordBatch;
@@ -50,6 +51,10 @@ const POOLED_BUFFERS: usize = 4;
 #[derive(Debug, Default)]
 struct BufferPool {
     free: Mutex<Vec<Vec<u8>>>,
+    /// The largest buffer kept: the size buffers are made at now. A buffer that grew past it
+    /// (a row group larger than all before it, written into a buffer that doubled) is freed
+    /// rather than kept, or the pool would come to hold only such doubled buffers.
+    keep_up_to: AtomicUsize,
 }
 
 impl BufferPool {
@@ -84,7 +89,9 @@ impl Drop for PooledBuffer {
             .free
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if free.len() < POOLED_BUFFERS {
+        if free.len() < POOLED_BUFFERS
+            && bytes.capacity() <= self.pool.keep_up_to.load(Ordering::Relaxed)
+        {
             free.push(bytes);
         }
     }
@@ -120,6 +127,7 @@ impl RowGroupBuffer {
             self.capacity = self
                 .capacity
                 .max(full.len().next_multiple_of(BUFFER_ROUNDING));
+            self.pool.keep_up_to.store(self.capacity, Ordering::Relaxed);
             let pool = Arc::clone(&self.pool);
             self.ready
                 .push(Bytes::from_owner(PooledBuffer { bytes: full, pool }));
@@ -251,8 +259,10 @@ mod tests {
     }
 
     #[test]
-    fn the_pool_keeps_a_bounded_number_of_buffers_and_none_too_small() {
+    fn the_pool_keeps_a_bounded_number_of_buffers_and_none_too_small_or_too_large() {
         let pool = Arc::new(BufferPool::default());
+        pool.keep_up_to
+            .store(BUFFER_ROUNDING * 3, Ordering::Relaxed);
         for _ in 0..POOLED_BUFFERS + 3 {
             let bytes = Vec::with_capacity(BUFFER_ROUNDING);
             drop(Bytes::from_owner(PooledBuffer {
@@ -272,5 +282,38 @@ mod tests {
             "the large one is found"
         );
         assert!(pool.free.lock().unwrap().is_empty());
+        // A buffer that grew past the size buffers are made at is freed, not kept.
+        drop(Bytes::from_owner(PooledBuffer {
+            bytes: Vec::with_capacity(BUFFER_ROUNDING * 3 + 1),
+            pool: Arc::clone(&pool),
+        }));
+        assert!(pool.free.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_row_group_larger_than_its_buffer_does_not_leave_a_grown_buffer_in_the_pool() {
+        let mut buffer = RowGroupBuffer::default();
+        // 2.5 MiB in pieces: the 1 MiB buffer doubles to 2, then 4 MiB; buffers are made at
+        // 3 MiB from now on.
+        for piece in vec![1; FIRST_BUFFER_BYTES * 5 / 2].chunks(300_000) {
+            buffer.write_all(piece).unwrap();
+        }
+        buffer.seal();
+        let grown = buffer.ready.pop().unwrap();
+        assert_eq!(buffer.capacity, BUFFER_ROUNDING * 3);
+        drop(grown);
+        assert!(
+            buffer.pool.free.lock().unwrap().is_empty(),
+            "the doubled buffer is freed"
+        );
+        buffer.write_all(&[2; 10]).unwrap();
+        assert_eq!(buffer.current.capacity(), BUFFER_ROUNDING * 3);
+        buffer.seal();
+        drop(buffer.ready.pop());
+        assert_eq!(
+            buffer.pool.free.lock().unwrap().len(),
+            1,
+            "a right-sized one is kept"
+        );
     }
 }
