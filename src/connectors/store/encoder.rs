@@ -43,9 +43,11 @@ const FIRST_BUFFER_BYTES: usize = 1 << 20;
 /// allocator for the same size.
 const BUFFER_ROUNDING: usize = 1 << 20;
 
-/// Row-group buffers kept for reuse once the upload has dropped them: enough for the parts in
-/// flight and the one being filled; any more are freed.
-const POOLED_BUFFERS: usize = 4;
+/// Row-group buffers kept for reuse once the upload has dropped them; any more are freed.
+/// Buffers the upload still holds are not counted: when it catches up, this many wait here
+/// idle. Two cover the steady state (one being filled, one just sent); at the peak of a
+/// 300M-row copy with four, heaptrack found 44 MB in row-group buffers against 25 MB at 10M.
+const POOLED_BUFFERS: usize = 2;
 
 /// Buffers the upload has finished with, handed back by [`PooledBuffer`]'s `Drop`.
 #[derive(Debug, Default)]

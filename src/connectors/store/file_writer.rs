@@ -70,15 +70,52 @@ impl RowGroupInProgress {
     }
 }
 
+/// Blocks a footer's bytes are kept in.
+const BLOCK_BYTES: usize = 64 << 10;
+
+/// Byte strings kept in the order they came, in blocks allocated once each: a long file's
+/// footer is never copied by a growing `Vec`, and holds at most one partly filled block (and
+/// what does not fit at the end of each) beyond its bytes.
+#[derive(Debug, Default)]
+struct Blocks {
+    blocks: Vec<Vec<u8>>,
+    /// Each string's block, start and length.
+    strings: Vec<(usize, usize, usize)>,
+}
+
+impl Blocks {
+    fn push(&mut self, bytes: &[u8]) {
+        let fits = self
+            .blocks
+            .last()
+            .is_some_and(|b| b.capacity() - b.len() >= bytes.len());
+        if !fits {
+            self.blocks
+                .push(Vec::with_capacity(BLOCK_BYTES.max(bytes.len())));
+        }
+        let block = self.blocks.len() - 1;
+        let last = &mut self.blocks[block];
+        self.strings.push((block, last.len(), bytes.len()));
+        last.extend_from_slice(bytes);
+    }
+
+    fn get(&self, i: usize) -> &[u8] {
+        let (block, start, len) = self.strings[i];
+        &self.blocks[block][start..start + len]
+    }
+
+    fn len(&self) -> usize {
+        self.strings.len()
+    }
+}
+
 /// The closed row groups, serialized.
 #[derive(Debug, Default)]
 struct Footer {
     /// Each row group's Thrift bytes, in order.
-    row_groups: Vec<u8>,
+    row_groups: Blocks,
     /// Each row group's column and offset indexes as parquet-rs serialized them, in order.
-    indexes: Vec<u8>,
-    /// Per row group: the length of its Thrift bytes and of its index bytes.
-    lengths: Vec<(usize, usize)>,
+    indexes: Blocks,
     rows: i64,
     /// Scratch for serializing one row group's footer.
     scratch: Vec<u8>,
@@ -126,9 +163,8 @@ impl Footer {
         let thrift = footer_thrift(&self.scratch)?;
         let index_len = self.scratch.len() - 8 - thrift.len();
         let row_group = footer::single_row_group(thrift)?;
-        self.row_groups.extend_from_slice(row_group);
-        self.indexes.extend_from_slice(&self.scratch[..index_len]);
-        self.lengths.push((row_group.len(), index_len));
+        self.row_groups.push(row_group);
+        self.indexes.push(&self.scratch[..index_len]);
         Ok(())
     }
 
@@ -139,19 +175,13 @@ impl Footer {
         descr: &SchemaDescPtr,
         props: &WriterProperties,
     ) -> Result<()> {
-        let mut row_groups = Vec::with_capacity(self.row_groups.len() + self.lengths.len() * 8);
-        let (mut rg_at, mut index_at) = (0, 0);
-        for &(rg_len, index_len) in &self.lengths {
+        let count = self.row_groups.len();
+        let mut row_groups = Vec::new();
+        for i in 0..count {
             let placed = i64::try_from(out.bytes_written())
                 .map_err(|_| footer_error("the file is over 8 EiB"))?;
-            out.write_all(&self.indexes[index_at..index_at + index_len])?;
-            footer::shift_index_offsets(
-                &self.row_groups[rg_at..rg_at + rg_len],
-                placed,
-                &mut row_groups,
-            )?;
-            rg_at += rg_len;
-            index_at += index_len;
+            out.write_all(self.indexes.get(i))?;
+            footer::shift_index_offsets(self.row_groups.get(i), placed, &mut row_groups)?;
         }
         let file = FileMetaData::new(
             props.writer_version().as_num(),
@@ -165,12 +195,8 @@ impl Footer {
         ParquetMetaDataWriter::new(&mut empty, &ParquetMetaDataBuilder::new(file).build())
             .with_write_path_in_schema(props.write_path_in_schema())
             .finish()?;
-        let thrift = footer::with_row_groups(
-            footer_thrift(&empty)?,
-            self.rows,
-            self.lengths.len(),
-            &row_groups,
-        )?;
+        let thrift =
+            footer::with_row_groups(footer_thrift(&empty)?, self.rows, count, &row_groups)?;
         let len = u32::try_from(thrift.len()).map_err(|_| footer_error("over 4 GiB"))?;
         out.write_all(&thrift)?;
         out.write_all(&len.to_le_bytes())?;
@@ -266,7 +292,7 @@ impl<W: Write + Send> ParquetFileWriter<W> {
             empty => empty.insert(RowGroupInProgress {
                 writers: self
                     .columns
-                    .create_column_writers(self.footer.lengths.len())?,
+                    .create_column_writers(self.footer.row_groups.len())?,
                 rows: 0,
             }),
         };
@@ -326,7 +352,7 @@ impl<W: Write + Send> ParquetFileWriter<W> {
         let Some(in_progress) = self.in_progress.take() else {
             return Ok(());
         };
-        let index = self.footer.lengths.len();
+        let index = self.footer.row_groups.len();
         let ordinal = i16::try_from(index).map_err(|_| {
             ParquetError::General(format!(
                 "Parquet does not support more than {} row groups per file (currently: {index})",
@@ -516,6 +542,33 @@ mod tests {
         assert_eq!(
             ours, theirs,
             "no page index: the files are byte for byte the same"
+        );
+    }
+
+    #[test]
+    fn footer_bytes_come_back_as_they_went_in_and_blocks_are_not_regrown() {
+        let mut blocks = Blocks::default();
+        let strings: Vec<Vec<u8>> = (0..200)
+            .map(|i| vec![i as u8; (i * 997) % 3_000 + 1])
+            .chain([vec![7; BLOCK_BYTES * 2 + 5], vec![8; 3]])
+            .collect();
+        for s in &strings {
+            blocks.push(s);
+        }
+        assert_eq!(blocks.len(), strings.len());
+        for (i, s) in strings.iter().enumerate() {
+            assert_eq!(blocks.get(i), s.as_slice(), "string {i}");
+        }
+        for block in &blocks.blocks {
+            assert!(block.capacity() == BLOCK_BYTES || block.capacity() == BLOCK_BYTES * 2 + 5);
+        }
+        let held: usize = blocks.blocks.iter().map(Vec::capacity).sum();
+        let bytes: usize = strings.iter().map(Vec::len).sum();
+        // Beyond the bytes: what did not fit at the end of each block (under 5% with these
+        // strings), the block left partly filled before the oversized string, and the last.
+        assert!(
+            held < bytes + bytes / 20 + 2 * BLOCK_BYTES,
+            "{held} held for {bytes}"
         );
     }
 
