@@ -30,7 +30,7 @@ use parquet::arrow::arrow_writer::{ArrowColumnWriter, ArrowRowGroupWriterFactory
 use parquet::arrow::{ArrowSchemaConverter, add_encoded_arrow_schema_to_metadata};
 use parquet::errors::{ParquetError, Result};
 use parquet::file::metadata::{
-    FileMetaData, ParquetMetaDataBuilder, ParquetMetaDataWriter, RowGroupMetaData,
+    FileMetaData, ParquetMetaData, ParquetMetaDataBuilder, ParquetMetaDataWriter, RowGroupMetaData,
 };
 use parquet::file::page_index::column_index::ColumnIndexMetaData;
 use parquet::file::page_index::offset_index::OffsetIndexMetaData;
@@ -155,11 +155,8 @@ impl Footer {
             let indexes: Option<Vec<OffsetIndexMetaData>> = offset_indexes.into_iter().collect();
             metadata = metadata.set_offset_index(indexes.map(|i| vec![i]));
         }
-        let metadata = metadata.build();
         self.scratch.clear();
-        ParquetMetaDataWriter::new(&mut self.scratch, &metadata)
-            .with_write_path_in_schema(props.write_path_in_schema())
-            .finish()?;
+        serialize(&metadata.build(), props, &mut self.scratch)?;
         let thrift = footer_thrift(&self.scratch)?;
         let index_len = self.scratch.len() - 8 - thrift.len();
         let row_group = footer::single_row_group(thrift)?;
@@ -192,9 +189,11 @@ impl Footer {
             None,
         );
         let mut empty = Vec::new();
-        ParquetMetaDataWriter::new(&mut empty, &ParquetMetaDataBuilder::new(file).build())
-            .with_write_path_in_schema(props.write_path_in_schema())
-            .finish()?;
+        serialize(
+            &ParquetMetaDataBuilder::new(file).build(),
+            props,
+            &mut empty,
+        )?;
         let thrift =
             footer::with_row_groups(footer_thrift(&empty)?, self.rows, count, &row_groups)?;
         let len = u32::try_from(thrift.len()).map_err(|_| footer_error("over 4 GiB"))?;
@@ -204,6 +203,17 @@ impl Footer {
         out.flush()?;
         Ok(())
     }
+}
+
+/// `metadata` as parquet-rs writes a footer: page indexes, `FileMetaData`, length, magic.
+fn serialize(
+    metadata: &ParquetMetaData,
+    props: &WriterProperties,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    ParquetMetaDataWriter::new(out, metadata)
+        .with_write_path_in_schema(props.write_path_in_schema())
+        .finish()
 }
 
 fn footer_error(what: &str) -> ParquetError {
@@ -281,9 +291,7 @@ impl<W: Write + Send> ParquetFileWriter<W> {
     /// `max_row_group_row_count` rows, or once the estimated encoded size reaches
     /// `max_row_group_bytes` (a batch is split by its measured bytes per row).
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        if self.finished {
-            return Err(ParquetError::General("the file is already finished".into()));
-        }
+        self.check_open()?;
         if batch.num_rows() == 0 {
             return Ok(());
         }
@@ -306,21 +314,20 @@ impl<W: Write + Send> ParquetFileWriter<W> {
         if let Some(max_bytes) = self.props.max_row_group_bytes()
             && in_progress.rows > 0
         {
+            // Rows that still fit, at the bytes per row measured so far.
             let bytes = in_progress.estimated_bytes();
-            if bytes >= max_bytes {
-                self.flush()?;
-                return self.write(batch);
-            }
-            if let Some(per_row) = bytes.checked_div(in_progress.rows).filter(|b| *b > 0) {
-                let fits = (max_bytes - bytes) / per_row;
-                if batch.num_rows() > fits {
-                    if fits == 0 {
-                        self.flush()?;
-                        return self.write(batch);
-                    }
-                    self.write(&batch.slice(0, fits))?;
-                    return self.write(&batch.slice(fits, batch.num_rows() - fits));
+            let fits = match bytes.checked_div(in_progress.rows) {
+                _ if bytes >= max_bytes => 0,
+                Some(per_row) if per_row > 0 => (max_bytes - bytes) / per_row,
+                _ => usize::MAX,
+            };
+            if batch.num_rows() > fits {
+                if fits == 0 {
+                    self.flush()?;
+                    return self.write(batch);
                 }
+                self.write(&batch.slice(0, fits))?;
+                return self.write(&batch.slice(fits, batch.num_rows() - fits));
             }
         }
         let mut writers = in_progress.writers.iter_mut();
@@ -343,6 +350,13 @@ impl<W: Write + Send> ParquetFileWriter<W> {
                 .is_some_and(|max| in_progress.estimated_bytes() >= max);
         if full {
             self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.finished {
+            return Err(ParquetError::General("the file is already finished".into()));
         }
         Ok(())
     }
@@ -385,9 +399,7 @@ impl<W: Write + Send> ParquetFileWriter<W> {
 
     /// Closes the last row group and writes the page indexes and the footer.
     pub fn finish(&mut self) -> Result<()> {
-        if self.finished {
-            return Err(ParquetError::General("the file is already finished".into()));
-        }
+        self.check_open()?;
         self.flush()?;
         self.finished = true;
         std::mem::take(&mut self.footer).write(&mut self.out, &self.descr, &self.props)
@@ -403,7 +415,7 @@ mod tests {
     use bytes::Bytes;
     use parquet::arrow::ArrowWriter;
     use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
-    use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader};
+    use parquet::file::metadata::{PageIndexPolicy, ParquetMetaDataReader};
     use parquet::file::properties::EnabledStatistics;
 
     use super::*;

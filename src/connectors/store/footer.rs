@@ -15,14 +15,21 @@
 //! index as structs until the footer is written: 11 KB for a 128 Ki-row row group of eight
 //! columns, plus the heap growth around those small long-lived blocks (BENCHMARKS.md, "the peak
 //! is not bounded at 300M rows"). Serialized, a row group's footer entry is a few hundred
-//! bytes. All encoding is parquet-rs's own; this module only walks Thrift's compact protocol
-//! (the Thrift spec's `thrift-compact-protocol.md`) to find a list, cut out its element and
-//! rewrite two integer fields. The field ids used are those of `parquet.thrift`: `FileMetaData`
+//! bytes. All encoding is parquet-rs's own; this module only reads Thrift's compact protocol,
+//! with the thrift crate's decoder (the HiveServer2 client's), to find a list, cut out its
+//! element and rewrite two integer fields. The field ids used are those of `parquet.thrift`: `FileMetaData`
 //! field 4 is `row_groups`, `RowGroup` field 1 is `columns`, and `ColumnChunk` fields 4 and 6
 //! are the offset index's and column index's file offsets.
 
-use parquet::errors::{ParquetError, Result};
+use std::cell::Cell;
+use std::io::Read;
+use std::rc::Rc;
 
+use parquet::errors::{ParquetError, Result};
+use thrift::protocol::{TCompactInputProtocol, TInputProtocol, TType};
+
+/// The compact protocol's type id of a struct, as a list header carries it.
+const COMPACT_STRUCT: u8 = 12;
 /// `FileMetaData.num_rows`.
 const FILE_NUM_ROWS: i16 = 3;
 /// `FileMetaData.row_groups`.
@@ -34,157 +41,91 @@ const CHUNK_OFFSET_INDEX_OFFSET: i16 = 4;
 /// `ColumnChunk.column_index_offset`.
 const CHUNK_COLUMN_INDEX_OFFSET: i16 = 6;
 
-/// Compact protocol type ids.
-mod ty {
-    pub const STOP: u8 = 0;
-    pub const TRUE: u8 = 1;
-    pub const FALSE: u8 = 2;
-    pub const BYTE: u8 = 3;
-    pub const I16: u8 = 4;
-    pub const I32: u8 = 5;
-    pub const I64: u8 = 6;
-    pub const DOUBLE: u8 = 7;
-    pub const BINARY: u8 = 8;
-    pub const LIST: u8 = 9;
-    pub const SET: u8 = 10;
-    pub const MAP: u8 = 11;
-    pub const STRUCT: u8 = 12;
-}
-
-/// Nesting deeper than any Parquet footer has.
-const MAX_DEPTH: usize = 32;
-
 fn malformed(what: &str) -> ParquetError {
     ParquetError::General(format!("Parquet footer: {what}"))
 }
 
-/// A position in compact-protocol bytes.
-struct Cursor<'a> {
-    bytes: &'a [u8],
-    at: usize,
+fn thrift_error(e: thrift::Error) -> ParquetError {
+    malformed(&e.to_string())
 }
 
-impl<'a> Cursor<'a> {
+/// Compact-protocol bytes read with the thrift crate's decoder, which reads its transport a
+/// byte or a value at a time and no further: the bytes consumed are the position.
+struct Reader<'a> {
+    protocol: TCompactInputProtocol<Counted<'a>>,
+    at: Rc<Cell<usize>>,
+}
+
+/// A byte slice that counts what is read from it.
+struct Counted<'a> {
+    rest: &'a [u8],
+    at: Rc<Cell<usize>>,
+}
+
+impl Read for Counted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.rest.read(buf)?;
+        self.at.set(self.at.get() + n);
+        Ok(n)
+    }
+}
+
+impl<'a> Reader<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        Cursor { bytes, at: 0 }
-    }
-
-    fn byte(&mut self) -> Result<u8> {
-        let b = *self
-            .bytes
-            .get(self.at)
-            .ok_or_else(|| malformed("ends inside a value"))?;
-        self.at += 1;
-        Ok(b)
-    }
-
-    fn advance(&mut self, n: usize) -> Result<()> {
-        if self.bytes.len() - self.at < n {
-            return Err(malformed("ends inside a value"));
+        let at = Rc::new(Cell::new(0));
+        let counted = Counted {
+            rest: bytes,
+            at: Rc::clone(&at),
+        };
+        Reader {
+            protocol: TCompactInputProtocol::new(counted),
+            at,
         }
-        self.at += n;
+    }
+
+    fn at(&self) -> usize {
+        self.at.get()
+    }
+
+    /// The next field's id and type, or `None` at the struct's end.
+    fn field(&mut self) -> Result<Option<(i16, TType)>> {
+        let field = self.protocol.read_field_begin().map_err(thrift_error)?;
+        Ok(match (field.field_type, field.id) {
+            (TType::Stop, _) => None,
+            (kind, Some(id)) => Some((id, kind)),
+            (_, None) => return Err(malformed("a field without an id")),
+        })
+    }
+
+    /// A list's size, checking that its elements are structs.
+    fn struct_list(&mut self, what: &str) -> Result<usize> {
+        let list = self.protocol.read_list_begin().map_err(thrift_error)?;
+        if list.size > 0 && list.element_type != TType::Struct {
+            return Err(malformed(&format!("{what} is not a list of structs")));
+        }
+        usize::try_from(list.size).map_err(|_| malformed("a negative list size"))
+    }
+
+    fn skip(&mut self, kind: TType) -> Result<()> {
+        self.protocol.skip(kind).map_err(thrift_error)
+    }
+
+    fn i64(&mut self) -> Result<i64> {
+        self.protocol.read_i64().map_err(thrift_error)
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        self.protocol.read_struct_begin().map_err(thrift_error)?;
         Ok(())
     }
 
-    fn varint(&mut self) -> Result<u64> {
-        let mut value = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            value |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok(value);
-            }
-        }
-        Err(malformed("a varint longer than 10 bytes"))
-    }
-
-    /// A field header: `None` at the struct's end, else the field's id and type.
-    fn field(&mut self, last_id: &mut i16) -> Result<Option<(i16, u8)>> {
-        let header = self.byte()?;
-        let kind = header & 0x0f;
-        if kind == ty::STOP {
-            return Ok(None);
-        }
-        let delta = header >> 4;
-        let id = if delta == 0 {
-            let id = unzigzag(self.varint()?);
-            i16::try_from(id).map_err(|_| malformed("a field id out of range"))?
-        } else {
-            last_id
-                .checked_add(i16::from(delta))
-                .ok_or_else(|| malformed("a field id out of range"))?
-        };
-        *last_id = id;
-        Ok(Some((id, kind)))
-    }
-
-    /// A list or set header: its size and element type.
-    fn list(&mut self) -> Result<(usize, u8)> {
-        let header = self.byte()?;
-        let size = match header >> 4 {
-            15 => usize::try_from(self.varint()?)
-                .map_err(|_| malformed("a list size out of range"))?,
-            small => usize::from(small),
-        };
-        Ok((size, header & 0x0f))
-    }
-
-    /// Steps over one value of type `kind`. `in_list` matters for booleans, which are a byte
-    /// in a list and part of the header in a struct.
-    fn skip(&mut self, kind: u8, in_list: bool, depth: usize) -> Result<()> {
-        if depth > MAX_DEPTH {
-            return Err(malformed("nested too deeply"));
-        }
-        match kind {
-            ty::TRUE | ty::FALSE => {
-                if in_list {
-                    self.advance(1)?;
-                }
-            }
-            ty::BYTE => self.advance(1)?,
-            ty::I16 | ty::I32 | ty::I64 => {
-                self.varint()?;
-            }
-            ty::DOUBLE => self.advance(8)?,
-            ty::BINARY => {
-                let len = usize::try_from(self.varint()?)
-                    .map_err(|_| malformed("a length out of range"))?;
-                self.advance(len)?;
-            }
-            ty::LIST | ty::SET => {
-                let (size, element) = self.list()?;
-                for _ in 0..size {
-                    self.skip(element, true, depth + 1)?;
-                }
-            }
-            ty::MAP => {
-                let size = self.varint()?;
-                if size > 0 {
-                    let kinds = self.byte()?;
-                    for _ in 0..size {
-                        self.skip(kinds >> 4, true, depth + 1)?;
-                        self.skip(kinds & 0x0f, true, depth + 1)?;
-                    }
-                }
-            }
-            ty::STRUCT => {
-                let mut last = 0;
-                while let Some((_, kind)) = self.field(&mut last)? {
-                    self.skip(kind, false, depth + 1)?;
-                }
-            }
-            other => return Err(malformed(&format!("unknown type id {other}"))),
-        }
-        Ok(())
+    fn end(&mut self) -> Result<()> {
+        self.protocol.read_struct_end().map_err(thrift_error)
     }
 }
 
 fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
-}
-
-fn unzigzag(v: u64) -> i64 {
-    ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
 fn put_varint(mut v: u64, out: &mut Vec<u8>) {
@@ -208,32 +149,30 @@ struct FileFields {
 }
 
 fn file_fields(file_metadata: &[u8]) -> Result<FileFields> {
-    let mut c = Cursor::new(file_metadata);
-    let mut last = 0;
+    let mut r = Reader::new(file_metadata);
     let (mut num_rows, mut list) = (None, None);
-    while let Some((id, kind)) = c.field(&mut last)? {
+    r.begin()?;
+    while let Some((id, kind)) = r.field()? {
         match (id, kind) {
-            (FILE_NUM_ROWS, ty::I64) => {
-                let start = c.at;
-                c.varint()?;
-                num_rows = Some(start..c.at);
+            (FILE_NUM_ROWS, TType::I64) => {
+                let start = r.at();
+                r.i64()?;
+                num_rows = Some(start..r.at());
             }
-            (FILE_ROW_GROUPS, ty::LIST) => {
-                let start = c.at;
-                let (size, element) = c.list()?;
-                if size > 0 && element != ty::STRUCT {
-                    return Err(malformed("row_groups is not a list of structs"));
-                }
-                let header = start..c.at;
+            (FILE_ROW_GROUPS, TType::List) => {
+                let start = r.at();
+                let size = r.struct_list("row_groups")?;
+                let header = start..r.at();
                 for _ in 0..size {
-                    c.skip(ty::STRUCT, true, 1)?;
+                    r.skip(TType::Struct)?;
                 }
-                list = Some((header, size, c.at));
+                list = Some((header, size, r.at()));
             }
-            _ => c.skip(kind, false, 1)?,
+            _ => r.skip(kind)?,
         }
     }
-    if c.at != file_metadata.len() {
+    r.end()?;
+    if r.at() != file_metadata.len() {
         return Err(malformed("bytes after FileMetaData"));
     }
     let num_rows = num_rows.ok_or_else(|| malformed("FileMetaData has no num_rows"))?;
@@ -280,10 +219,11 @@ pub fn with_row_groups(
     out.extend_from_slice(&file_metadata[..f.num_rows.start]);
     put_varint(zigzag(num_rows), &mut out);
     out.extend_from_slice(&file_metadata[f.num_rows.end..f.list_header.start]);
+    // A list header: the size in the high nibble, or 15 there and the size as a varint.
     if count < 15 {
-        out.push(((count as u8) << 4) | ty::STRUCT);
+        out.push(((count as u8) << 4) | COMPACT_STRUCT);
     } else {
-        out.push(0xf0 | ty::STRUCT);
+        out.push(0xf0 | COMPACT_STRUCT);
         put_varint(count as u64, &mut out);
     }
     out.extend_from_slice(row_groups);
@@ -294,37 +234,36 @@ pub fn with_row_groups(
 /// Appends `row_group` to `out` with every column chunk's offset-index and column-index
 /// offsets moved by `by` bytes; everything else is copied as it is.
 pub fn shift_index_offsets(row_group: &[u8], by: i64, out: &mut Vec<u8>) -> Result<()> {
-    let mut c = Cursor::new(row_group);
+    let mut r = Reader::new(row_group);
     let mut copied = 0;
-    let mut last = 0;
-    while let Some((id, kind)) = c.field(&mut last)? {
-        if id != ROW_GROUP_COLUMNS || kind != ty::LIST {
-            c.skip(kind, false, 1)?;
+    r.begin()?;
+    while let Some((id, kind)) = r.field()? {
+        if id != ROW_GROUP_COLUMNS || kind != TType::List {
+            r.skip(kind)?;
             continue;
         }
-        let (size, element) = c.list()?;
-        if size > 0 && element != ty::STRUCT {
-            return Err(malformed("columns is not a list of structs"));
-        }
-        for _ in 0..size {
-            let mut chunk_last = 0;
-            while let Some((id, kind)) = c.field(&mut chunk_last)? {
+        for _ in 0..r.struct_list("columns")? {
+            r.begin()?;
+            while let Some((id, kind)) = r.field()? {
                 let is_index_offset =
                     id == CHUNK_OFFSET_INDEX_OFFSET || id == CHUNK_COLUMN_INDEX_OFFSET;
-                if !(is_index_offset && kind == ty::I64) {
-                    c.skip(kind, false, 2)?;
+                if !(is_index_offset && kind == TType::I64) {
+                    r.skip(kind)?;
                     continue;
                 }
-                out.extend_from_slice(&row_group[copied..c.at]);
-                let offset = unzigzag(c.varint()?)
+                out.extend_from_slice(&row_group[copied..r.at()]);
+                let offset = r
+                    .i64()?
                     .checked_add(by)
                     .ok_or_else(|| malformed("an index offset out of range"))?;
                 put_varint(zigzag(offset), out);
-                copied = c.at;
+                copied = r.at();
             }
+            r.end()?;
         }
     }
-    if c.at != row_group.len() {
+    r.end()?;
+    if r.at() != row_group.len() {
         return Err(malformed("bytes after the row group"));
     }
     out.extend_from_slice(&row_group[copied..]);
@@ -333,72 +272,97 @@ pub fn shift_index_offsets(row_group: &[u8], by: i64, out: &mut Vec<u8>) -> Resu
 
 #[cfg(test)]
 mod tests {
+    use thrift::protocol::{
+        TCompactOutputProtocol, TFieldIdentifier, TListIdentifier, TOutputProtocol,
+        TStructIdentifier,
+    };
+
     use super::*;
 
-    /// A compact-protocol writer for the tests: field headers with deltas, as Thrift writes.
-    #[derive(Default)]
-    struct Writer {
-        out: Vec<u8>,
-        last: Vec<i16>,
+    /// Bytes the encoder writes, readable after it is done.
+    #[derive(Clone, Default)]
+    struct Shared(Rc<std::cell::RefCell<Vec<u8>>>);
+
+    impl std::io::Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
 
+    /// Writes Thrift with the thrift crate's own compact encoder.
+    struct Writer(TCompactOutputProtocol<Shared>, Shared);
+
     impl Writer {
+        fn new() -> Self {
+            let out = Shared::default();
+            Writer(TCompactOutputProtocol::new(out.clone()), out)
+        }
         fn begin(&mut self) {
-            self.last.push(0);
+            self.0
+                .write_struct_begin(&TStructIdentifier::new("s"))
+                .unwrap();
         }
         fn end(&mut self) {
-            self.out.push(ty::STOP);
-            self.last.pop();
+            self.0.write_field_stop().unwrap();
+            self.0.write_struct_end().unwrap();
         }
-        fn field(&mut self, id: i16, kind: u8) {
-            let last = self.last.last_mut().unwrap();
-            let delta = id - *last;
-            if (1..=15).contains(&delta) {
-                self.out.push(((delta as u8) << 4) | kind);
-            } else {
-                self.out.push(kind);
-                put_varint(zigzag(i64::from(id)), &mut self.out);
-            }
-            *last = id;
+        fn field(&mut self, id: i16, kind: TType) {
+            self.0
+                .write_field_begin(&TFieldIdentifier::new("f", kind, id))
+                .unwrap();
         }
         fn i64(&mut self, id: i16, v: i64) {
-            self.field(id, ty::I64);
-            put_varint(zigzag(v), &mut self.out);
+            self.field(id, TType::I64);
+            self.0.write_i64(v).unwrap();
+            self.0.write_field_end().unwrap();
         }
-        fn binary(&mut self, id: i16, v: &[u8]) {
-            self.field(id, ty::BINARY);
-            put_varint(v.len() as u64, &mut self.out);
-            self.out.extend_from_slice(v);
+        fn i32(&mut self, id: i16, v: i32) {
+            self.field(id, TType::I32);
+            self.0.write_i32(v).unwrap();
+            self.0.write_field_end().unwrap();
         }
-        fn list_header(&mut self, id: i16, size: usize, element: u8) {
-            self.field(id, ty::LIST);
-            if size < 15 {
-                self.out.push(((size as u8) << 4) | element);
-            } else {
-                self.out.push(0xf0 | element);
-                put_varint(size as u64, &mut self.out);
-            }
+        fn list(&mut self, id: i16, size: usize) {
+            self.field(id, TType::List);
+            let list = TListIdentifier::new(TType::Struct, size as i32);
+            self.0.write_list_begin(&list).unwrap();
+        }
+        fn list_end(&mut self) {
+            self.0.write_list_end().unwrap();
+            self.0.write_field_end().unwrap();
+        }
+        fn bytes(mut self) -> Vec<u8> {
+            self.0.flush().unwrap();
+            self.1.0.take()
         }
     }
 
     /// A row group with `chunks` column chunks, whose index offsets are `base + i`.
     fn row_group(w: &mut Writer, chunks: usize, base: i64) {
         w.begin();
-        w.list_header(ROW_GROUP_COLUMNS, chunks, ty::STRUCT);
+        w.list(ROW_GROUP_COLUMNS, chunks);
         for i in 0..chunks as i64 {
             w.begin();
-            w.binary(1, b"path");
+            w.field(1, TType::String);
+            w.0.write_string("path").unwrap();
+            w.0.write_field_end().unwrap();
             w.i64(2, 4 + i);
             w.i64(CHUNK_OFFSET_INDEX_OFFSET, base + i);
-            w.field(5, ty::I32);
-            put_varint(zigzag(17), &mut w.out);
+            w.i32(5, 17);
             w.i64(CHUNK_COLUMN_INDEX_OFFSET, base + 100 + i);
-            w.field(8, ty::TRUE);
+            w.field(8, TType::Bool);
+            w.0.write_bool(true).unwrap();
+            w.0.write_field_end().unwrap();
             w.end();
         }
+        w.list_end();
         w.i64(3, 1000);
-        w.field(20, ty::DOUBLE);
-        w.out.extend_from_slice(&[0; 8]);
+        w.field(20, TType::Double);
+        w.0.write_double(0.5).unwrap();
+        w.0.write_field_end().unwrap();
         w.end();
     }
 
@@ -407,28 +371,35 @@ mod tests {
     }
 
     fn file_metadata_with_rows(row_groups: &[(usize, i64)], rows: i64) -> Vec<u8> {
-        let mut w = Writer::default();
+        let mut w = Writer::new();
         w.begin();
-        w.field(1, ty::I32);
-        put_varint(zigzag(2), &mut w.out);
-        w.list_header(2, 0, ty::STRUCT);
+        w.i32(1, 2);
+        w.list(2, 0);
+        w.list_end();
         w.i64(FILE_NUM_ROWS, rows);
-        w.list_header(FILE_ROW_GROUPS, row_groups.len(), ty::STRUCT);
+        w.list(FILE_ROW_GROUPS, row_groups.len());
         for &(chunks, base) in row_groups {
             row_group(&mut w, chunks, base);
         }
-        w.binary(6, b"quiver");
+        w.list_end();
+        w.field(6, TType::String);
+        w.0.write_string("quiver").unwrap();
+        w.0.write_field_end().unwrap();
         w.end();
-        w.out
+        w.bytes()
+    }
+
+    fn solo_row_group(chunks: usize, base: i64) -> Vec<u8> {
+        let mut w = Writer::new();
+        row_group(&mut w, chunks, base);
+        w.bytes()
     }
 
     #[test]
     fn a_row_group_is_cut_out_and_spliced_back_byte_for_byte() {
         let one = file_metadata(&[(3, 10)]);
         let rg = single_row_group(&one).unwrap().to_vec();
-        let mut solo = Writer::default();
-        row_group(&mut solo, 3, 10);
-        assert_eq!(rg, solo.out);
+        assert_eq!(rg, solo_row_group(3, 10));
 
         for count in [0, 2, 14, 15, 40] {
             let rows = 1000 * count as i64;
@@ -443,13 +414,9 @@ mod tests {
     #[test]
     fn index_offsets_move_and_nothing_else_does() {
         for (base, by) in [(10, 5), (60, 1 << 40), (1 << 20, 0), (3, -3)] {
-            let mut before = Writer::default();
-            row_group(&mut before, 20, base);
-            let mut after = Writer::default();
-            row_group(&mut after, 20, base + by);
             let mut out = Vec::new();
-            shift_index_offsets(&before.out, by, &mut out).unwrap();
-            assert_eq!(out, after.out, "base {base} by {by}");
+            shift_index_offsets(&solo_row_group(20, base), by, &mut out).unwrap();
+            assert_eq!(out, solo_row_group(20, base + by), "base {base} by {by}");
         }
     }
 
