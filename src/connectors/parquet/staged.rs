@@ -6,6 +6,8 @@
 //! becomes a [`StagedFile`], which [`StagedFile::commit`] publishes and [`StagedFile::abort`]
 //! removes (see [`crate::connectors::store::location`] for the two staging strategies).
 
+use std::io::Write;
+
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use object_store::path::Path;
@@ -18,13 +20,33 @@ use crate::connectors::store::location::{Location, Staging, hidden_prefix};
 /// Writes one file's bytes to its staging place.
 pub struct StagedWriter {
     location: Location,
-    upload: Option<WriteMultipart>,
+    /// Where the bytes go; `None` once the upload has been finished.
+    out: Option<Out>,
     /// Where the bytes go now.
     target: Path,
     /// Where they are published.
     final_path: Path,
-    max_concurrent_parts: usize,
     bytes: u64,
+}
+
+/// The two ways a file's bytes leave the encoder.
+enum Out {
+    /// An object-store multipart upload: each part is sent while the encoder goes on, at most
+    /// `max_in_flight` at a time, so a slow store slows the encoder down.
+    Upload {
+        upload: WriteMultipart,
+        max_in_flight: usize,
+    },
+    /// A local file, written by the encoding task itself. object_store's local multipart
+    /// upload writes its parts one at a time under a lock on the file anyway, so parts in
+    /// flight would only be a queue of sealed row groups in memory; written in place, a row
+    /// group's buffer is free again as soon as the page cache has its bytes. The write blocks
+    /// only when the kernel throttles dirty pages, and then the copy is bound by the disk
+    /// anyway, so blocking the encoder there is the sink's backpressure.
+    Local {
+        file: std::fs::File,
+        path: std::path::PathBuf,
+    },
 }
 
 impl StagedWriter {
@@ -42,22 +64,34 @@ impl StagedWriter {
             }
             Staging::DeferredCompletion => final_path.clone(),
         };
-        let upload = location.store().put_multipart(&target).await?;
+        let out = match location.local_path(&target)? {
+            Some(path) => Out::Local {
+                file: create_local(&path).await?,
+                path,
+            },
+            None => Out::Upload {
+                upload: WriteMultipart::new(location.store().put_multipart(&target).await?),
+                max_in_flight: max_concurrent_parts.max(1),
+            },
+        };
         Ok(StagedWriter {
             location: location.clone(),
-            upload: Some(WriteMultipart::new(upload)),
+            out: Some(out),
             target,
             final_path,
-            max_concurrent_parts: max_concurrent_parts.max(1),
             bytes: 0,
         })
     }
 
     /// Turns a writer whose footer has been written into a staged file.
     pub fn into_staged(self, rows: u64) -> StagedFile {
+        let upload = match self.out {
+            Some(Out::Upload { upload, .. }) => Some(upload),
+            Some(Out::Local { .. }) | None => None,
+        };
         StagedFile {
             location: self.location,
-            upload: self.upload,
+            upload,
             target: self.target,
             final_path: self.final_path,
             bytes: self.bytes,
@@ -71,6 +105,33 @@ impl StagedWriter {
     }
 }
 
+/// Creates a new local file at `path`; one that exists already is an error, not overwritten.
+async fn create_local(path: &std::path::Path) -> Result<std::fs::File, object_store::Error> {
+    let path = path.to_path_buf();
+    let opened = tokio::task::spawn_blocking(move || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|source| local_error(&path, source))
+    })
+    .await;
+    opened.map_err(|join| object_store::Error::Generic {
+        store: "local folder",
+        source: Box::new(join),
+    })?
+}
+
+fn local_error(path: &std::path::Path, source: std::io::Error) -> object_store::Error {
+    object_store::Error::Generic {
+        store: "local folder",
+        source: Box::new(LocalFileError {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
 fn closed() -> ParquetError {
     ParquetError::General("write to a staged file after it was closed".into())
 }
@@ -79,39 +140,52 @@ impl AsyncFileWriter for StagedWriter {
     fn write(&mut self, bs: Bytes) -> BoxFuture<'_, parquet::errors::Result<()>> {
         Box::pin(async move {
             self.bytes += bs.len() as u64;
-            let upload = self.upload.as_mut().ok_or_else(closed)?;
-            upload.put(bs);
-            // Bounded: at most this many parts are uploading; otherwise wait for one to finish.
-            upload
-                .wait_for_capacity(self.max_concurrent_parts)
-                .await
-                .map_err(|e| ParquetError::External(Box::new(e)))
+            match self.out.as_mut().ok_or_else(closed)? {
+                Out::Upload {
+                    upload,
+                    max_in_flight,
+                } => {
+                    upload.put(bs);
+                    // Bounded: at most this many parts are uploading; otherwise wait for one to
+                    // finish.
+                    upload
+                        .wait_for_capacity(*max_in_flight)
+                        .await
+                        .map_err(|e| ParquetError::External(Box::new(e)))
+                }
+                Out::Local { file, path } => file.write_all(&bs).map_err(|source| {
+                    ParquetError::External(Box::new(LocalFileError {
+                        path: path.clone(),
+                        source,
+                    }))
+                }),
+            }
         })
     }
 
     fn complete(&mut self) -> BoxFuture<'_, parquet::errors::Result<()>> {
         Box::pin(async move {
-            match self.location.staging() {
-                // The hidden file is finished now; only the rename waits for commit.
-                Staging::RenameFromHidden => {
-                    let upload = self.upload.take().ok_or_else(closed)?;
-                    upload
-                        .finish()
-                        .await
-                        .map_err(|e| ParquetError::External(Box::new(e)))?;
-                }
+            match self.out.as_mut().ok_or_else(closed)? {
+                // Every byte is in the file; only the rename waits for commit.
+                Out::Local { .. } => Ok(()),
                 // Every full part is uploaded; completion waits for commit.
-                Staging::DeferredCompletion => {
-                    let upload = self.upload.as_mut().ok_or_else(closed)?;
-                    upload
-                        .wait_for_capacity(0)
-                        .await
-                        .map_err(|e| ParquetError::External(Box::new(e)))?;
-                }
+                Out::Upload { upload, .. } => upload
+                    .wait_for_capacity(0)
+                    .await
+                    .map_err(|e| ParquetError::External(Box::new(e))),
             }
-            Ok(())
         })
     }
+}
+
+/// A local file that could not be created or written.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+pub struct LocalFileError {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// The operating system's error.
+    pub source: std::io::Error,
 }
 
 /// A complete file waiting for the copy to commit.
@@ -151,16 +225,14 @@ impl StagedFile {
 
     /// Publishes the file under its final name.
     pub async fn commit(mut self) -> Result<String, object_store::Error> {
-        match self.upload.take() {
-            Some(upload) => {
-                upload.finish().await?;
-            }
-            None => {
-                self.location
-                    .store()
-                    .rename(&self.target, &self.final_path)
-                    .await?;
-            }
+        if let Some(upload) = self.upload.take() {
+            upload.finish().await?;
+        }
+        if self.target != self.final_path {
+            self.location
+                .store()
+                .rename(&self.target, &self.final_path)
+                .await?;
         }
         Ok(self.url())
     }
@@ -177,5 +249,75 @@ impl StagedFile {
         if let Err(e) = result {
             tracing::warn!(file = %self.location.url_of(&self.target), error = %e, "could not remove a staged file");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &std::path::Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[tokio::test]
+    async fn a_local_file_is_written_in_place_under_its_hidden_name_until_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let location = Location::local_folder(dir.path()).unwrap();
+        let mut writer = StagedWriter::start(&location, "out.parquet", "c1", 4)
+            .await
+            .unwrap();
+        writer.write(Bytes::from_static(b"PAR1")).await.unwrap();
+        writer.write(Bytes::from_static(b"rest")).await.unwrap();
+        // Written through to the disk as it comes, not queued as parts.
+        let hidden = dir.path().join(".quiver-tmp-c1-out.parquet");
+        assert_eq!(std::fs::read(&hidden).unwrap(), b"PAR1rest");
+        writer.complete().await.unwrap();
+        let staged = writer.into_staged(7);
+        assert_eq!((staged.bytes, staged.rows), (8, 7));
+        assert_eq!(names(dir.path()), [".quiver-tmp-c1-out.parquet"]);
+        staged.commit().await.unwrap();
+        assert_eq!(names(dir.path()), ["out.parquet"]);
+        assert_eq!(
+            std::fs::read(dir.path().join("out.parquet")).unwrap(),
+            b"PAR1rest"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_aborted_local_file_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let location = Location::local_folder(dir.path()).unwrap();
+        let mut writer = StagedWriter::start(&location, "out.parquet", "c2", 4)
+            .await
+            .unwrap();
+        writer.write(Bytes::from_static(b"PAR1")).await.unwrap();
+        writer.abort().await;
+        assert!(names(dir.path()).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_local_file_that_cannot_be_created_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let location = Location::local_folder(dir.path()).unwrap();
+        // A file of that name already there (another copy's, with the same id) is not
+        // overwritten.
+        let hidden = dir.path().join(".quiver-tmp-c3-out.parquet");
+        std::fs::write(&hidden, b"theirs").unwrap();
+        let err = StagedWriter::start(&location, "out.parquet", "c3", 4)
+            .await
+            .err()
+            .expect("an existing file must not be overwritten");
+        let message = err.to_string();
+        assert!(
+            message.contains(&hidden.display().to_string()) && message.contains("exists"),
+            "{message}"
+        );
+        assert_eq!(std::fs::read(&hidden).unwrap(), b"theirs");
     }
 }

@@ -31,6 +31,8 @@ pub struct Location {
     display: String,
     /// The folder on disk, for a local location.
     local_root: Option<PathBuf>,
+    /// `store` as the local file system it is, for a local location.
+    local_store: Option<Arc<LocalFileSystem>>,
 }
 
 /// How files are staged until commit.
@@ -109,12 +111,14 @@ impl Location {
                 url: absolute.display().to_string(),
                 source: Box::new(source),
             })?;
+        let store = Arc::new(store);
         Ok(Location {
-            store: Arc::new(store),
+            store: Arc::clone(&store) as Arc<dyn ObjectStore>,
             prefix: Path::default(),
             staging: Staging::RenameFromHidden,
             display: absolute.display().to_string(),
             local_root: Some(absolute),
+            local_store: Some(store),
         })
     }
 
@@ -137,6 +141,7 @@ impl Location {
             staging: Staging::DeferredCompletion,
             display,
             local_root: None,
+            local_store: None,
         })
     }
 
@@ -195,6 +200,14 @@ impl Location {
             .filter(|e| remove(e))
             .filter(|e| std::fs::remove_file(e.path()).is_ok())
             .count()
+    }
+
+    /// Where `path` lies on disk, for a local folder; `None` for an object store.
+    pub fn local_path(&self, path: &Path) -> Result<Option<PathBuf>, object_store::Error> {
+        self.local_store
+            .as_ref()
+            .map(|store| store.path_to_filesystem(path))
+            .transpose()
     }
 
     /// The path of `name` in the folder.
