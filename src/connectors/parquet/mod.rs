@@ -49,7 +49,7 @@ pub const DEFAULT_ROW_GROUP_BYTES: usize = 64 * 1024 * 1024;
 /// buffers one, so this is what bounds the sink's memory: parquet's own default of 1 Mi rows
 /// measured 2.4 times the peak memory at 10M rows as at 1M (see BENCHMARKS.md).
 pub const DEFAULT_ROW_GROUP_ROWS: usize = 128 * 1024;
-/// Default upload parts in flight per file.
+/// Default upload parts in flight per file, for object stores (a local file is written in place).
 pub const DEFAULT_MAX_CONCURRENT_PARTS: usize = 4;
 
 /// How the sink writes.
@@ -67,7 +67,9 @@ pub struct ParquetSinkOptions {
     pub row_group_bytes: usize,
     /// Rows at which a row group closes.
     pub row_group_rows: usize,
-    /// Upload parts in flight per file (ADF `storeSettings.maxConcurrentConnections` caps it).
+    /// Upload parts in flight per file in an object store (ADF
+    /// `storeSettings.maxConcurrentConnections` caps it). A local file is written in place, one
+    /// write at a time, whatever this says.
     pub max_concurrent_parts: usize,
 }
 

@@ -6,7 +6,8 @@
 //!  RecordBatch ─▶ ParquetFileWriter ── row group closes ─▶ RowGroupBuffer: from the pool, sized
 //!                                                      │ from the largest row group so far
 //!                                                      ▼ as Bytes (no copy)
-//!                              any AsyncFileWriter ─▶ multipart upload parts
+//!                              any AsyncFileWriter ─▶ written to a local file, or
+//!                                                      │ multipart upload parts
 //!                                                      │ last slice dropped
 //!                                    BufferPool ◀──────┘ (at most POOLED_BUFFERS kept)
 //! ```
