@@ -162,11 +162,48 @@ pub fn blob_store(port: u16, container: &str) -> object_store::azure::MicrosoftA
 
 #[tokio::test]
 async fn copy_to_azurite_reads_back_equal() {
-    let azurite = start_azurite("azurite-data");
+    copy_and_read_back("azurite-data", 30_000, None).await;
+}
+
+/// ADF's `maxConcurrentConnections` bounds the whole sink: with one connection, three files of
+/// several multipart parts each take turns, and every row still arrives.
+#[tokio::test]
+async fn one_connection_for_every_file_still_copies_every_row() {
+    let sizes = copy_and_read_back(
+        "azurite-one-connection",
+        150_000,
+        Some(serde_json::json!({"type": "AzureBlobStorageWriteSettings",
+            "maxConcurrentConnections": 1})),
+    )
+    .await;
+    // Each file went up in more than one part (object_store's parts are 5 MiB).
+    assert_eq!(sizes.len(), 3);
+    assert!(
+        sizes.iter().all(|&size| size > 5 * 1024 * 1024),
+        "{sizes:?}"
+    );
+}
+
+/// Copies `rows` allTypes rows (3 partitions) into a fresh Azurite container, with the sink's
+/// `storeSettings` if given, and checks the blobs, the commit marker and every value. Returns
+/// the data blobs' sizes.
+async fn copy_and_read_back(
+    test: &str,
+    rows: u64,
+    store_settings: Option<serde_json::Value>,
+) -> Vec<u64> {
+    let azurite = start_azurite(test);
     let container = "quiver-roundtrip";
     create_container(azurite.port, container).await;
-    let dir = unique_dir("azurite");
-    let factory = write_blob_factory(&dir, azurite.port, container, 30_000);
+    let dir = unique_dir(test);
+    let factory = write_blob_factory(&dir, azurite.port, container, rows);
+    if let Some(settings) = store_settings {
+        let pipeline = factory.join("pipeline/P.json");
+        let mut p: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&pipeline).unwrap()).unwrap();
+        p["properties"]["activities"][0]["typeProperties"]["sink"]["storeSettings"] = settings;
+        std::fs::write(&pipeline, p.to_string()).unwrap();
+    }
     let output = quiver()
         .args(["copy", "--json"])
         .arg(&factory)
@@ -178,7 +215,7 @@ async fn copy_to_azurite_reads_back_equal() {
         String::from_utf8_lossy(&output.stderr)
     );
     let run: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(run["rowsCopied"], 30_000);
+    assert_eq!(run["rowsCopied"], rows);
     // The secret in the connection string never reaches the output.
     assert!(!String::from_utf8_lossy(&output.stdout).contains(KEY));
     assert!(!String::from_utf8_lossy(&output.stderr).contains(KEY));
@@ -195,7 +232,7 @@ async fn copy_to_azurite_reads_back_equal() {
         objects.len(),
         run["filesWritten"].as_u64().unwrap() as usize
     );
-    assert_eq!(success["rows"], 30_000);
+    assert_eq!(success["rows"], rows);
     assert_eq!(success["files"].as_array().unwrap().len(), objects.len());
     assert_eq!(
         objects.iter().map(|o| o.size).sum::<u64>(),
@@ -213,8 +250,8 @@ async fn copy_to_azurite_reads_back_equal() {
     let schema = batches[0].schema();
     let all = arrow::compute::concat_batches(&schema, &batches).unwrap();
     let order = arrow::compute::sort_to_indices(all.column(0), None, None).unwrap();
-    let expected = synthetic(30_000, 3, Profile::AllTypes)
-        .generate(None, 0..30_000)
+    let expected = synthetic(rows, 3, Profile::AllTypes)
+        .generate(None, 0..rows)
         .unwrap();
     for (i, want) in expected.columns().iter().enumerate() {
         let got = arrow::compute::take(all.column(i), &order, None).unwrap();
@@ -225,6 +262,7 @@ async fn copy_to_azurite_reads_back_equal() {
             schema.field(i).name()
         );
     }
+    objects.iter().map(|o| o.size).collect()
 }
 
 #[tokio::test]

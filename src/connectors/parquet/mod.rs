@@ -68,8 +68,9 @@ pub struct ParquetSinkOptions {
     /// Rows at which a row group closes.
     pub row_group_rows: usize,
     /// Upload parts in flight per file in an object store (ADF
-    /// `storeSettings.maxConcurrentConnections` caps it). A local file is written in place, one
-    /// write at a time, whatever this says.
+    /// `storeSettings.maxConcurrentConnections` sets it, and also limits the requests of all
+    /// files together: see `Location::with_request_limit`). A local file is written in place,
+    /// one write at a time, whatever this says.
     pub max_concurrent_parts: usize,
 }
 

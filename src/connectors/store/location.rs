@@ -14,6 +14,7 @@ use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
 
 use object_store::ObjectStore;
+use object_store::limit::LimitStore;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 
@@ -145,6 +146,14 @@ impl Location {
         })
     }
 
+    /// The same location with at most `max` requests to its store at once, from every file
+    /// written through it together (ADF `maxConcurrentConnections`, which bounds a whole
+    /// activity's connections to the store, not one file's).
+    pub fn with_request_limit(mut self, max: usize) -> Location {
+        self.store = Arc::new(LimitStore::new(Arc::clone(&self.store), max.max(1)));
+        self
+    }
+
     /// The store.
     pub fn store(&self) -> &Arc<dyn ObjectStore> {
         &self.store
@@ -232,6 +241,7 @@ impl Location {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use object_store::ObjectStoreExt;
     use std::time::{Duration, SystemTime};
 
     #[test]
@@ -259,5 +269,158 @@ mod tests {
         assert_eq!(location.sweep_hidden_older_than("_SUCCESS#", before), 1);
         assert!(!stale.exists());
         assert!(in_flight.exists() && other.exists());
+    }
+
+    /// An in-memory store that counts the part uploads running at once.
+    #[derive(Debug, Default)]
+    struct CountingStore {
+        inner: object_store::memory::InMemory,
+        running: Arc<std::sync::atomic::AtomicUsize>,
+        most: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl fmt::Display for CountingStore {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "CountingStore")
+        }
+    }
+
+    #[derive(Debug)]
+    struct CountingUpload {
+        inner: Box<dyn object_store::MultipartUpload>,
+        running: Arc<std::sync::atomic::AtomicUsize>,
+        most: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    #[async_trait::async_trait]
+    impl object_store::MultipartUpload for CountingUpload {
+        fn put_part(&mut self, data: object_store::PutPayload) -> object_store::UploadPart {
+            use std::sync::atomic::Ordering::SeqCst;
+            let part = self.inner.put_part(data);
+            let (running, most) = (Arc::clone(&self.running), Arc::clone(&self.most));
+            Box::pin(async move {
+                most.fetch_max(running.fetch_add(1, SeqCst) + 1, SeqCst);
+                // Long enough for every other part that may run to start.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                let done = part.await;
+                running.fetch_sub(1, SeqCst);
+                done
+            })
+        }
+
+        async fn complete(&mut self) -> object_store::Result<object_store::PutResult> {
+            self.inner.complete().await
+        }
+
+        async fn abort(&mut self) -> object_store::Result<()> {
+            self.inner.abort().await
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl ObjectStore for CountingStore {
+        async fn put_opts(
+            &self,
+            location: &Path,
+            payload: object_store::PutPayload,
+            opts: object_store::PutOptions,
+        ) -> object_store::Result<object_store::PutResult> {
+            self.inner.put_opts(location, payload, opts).await
+        }
+
+        async fn put_multipart_opts(
+            &self,
+            location: &Path,
+            opts: object_store::PutMultipartOptions,
+        ) -> object_store::Result<Box<dyn object_store::MultipartUpload>> {
+            Ok(Box::new(CountingUpload {
+                inner: self.inner.put_multipart_opts(location, opts).await?,
+                running: Arc::clone(&self.running),
+                most: Arc::clone(&self.most),
+            }))
+        }
+
+        async fn get_opts(
+            &self,
+            location: &Path,
+            options: object_store::GetOptions,
+        ) -> object_store::Result<object_store::GetResult> {
+            self.inner.get_opts(location, options).await
+        }
+
+        fn delete_stream(
+            &self,
+            locations: futures::stream::BoxStream<'static, object_store::Result<Path>>,
+        ) -> futures::stream::BoxStream<'static, object_store::Result<Path>> {
+            self.inner.delete_stream(locations)
+        }
+
+        fn list(
+            &self,
+            prefix: Option<&Path>,
+        ) -> futures::stream::BoxStream<'static, object_store::Result<object_store::ObjectMeta>>
+        {
+            self.inner.list(prefix)
+        }
+
+        async fn list_with_delimiter(
+            &self,
+            prefix: Option<&Path>,
+        ) -> object_store::Result<object_store::ListResult> {
+            self.inner.list_with_delimiter(prefix).await
+        }
+
+        async fn copy_opts(
+            &self,
+            from: &Path,
+            to: &Path,
+            options: object_store::CopyOptions,
+        ) -> object_store::Result<()> {
+            self.inner.copy_opts(from, to, options).await
+        }
+    }
+
+    /// Uploads `parts` parts to each of `files` files at once through `location`, each file
+    /// allowing all its parts in flight, and checks every file arrived whole.
+    async fn upload_side_by_side(location: &Location, files: usize, parts: usize) {
+        let uploads = (0..files).map(|file| async move {
+            let target = location.child(&format!("f{file}"));
+            let upload = location.store().put_multipart(&target).await.unwrap();
+            let mut writer = object_store::WriteMultipart::new_with_chunk_size(upload, 4);
+            writer.put(bytes::Bytes::from(vec![file as u8; 4 * parts]));
+            writer.finish().await.unwrap();
+        });
+        futures::future::join_all(uploads).await;
+        for file in 0..files {
+            let got = location
+                .store()
+                .get(&location.child(&format!("f{file}")))
+                .await
+                .unwrap();
+            assert_eq!(got.bytes().await.unwrap(), vec![file as u8; 4 * parts]);
+        }
+    }
+
+    fn counted(store: &Arc<CountingStore>) -> Location {
+        Location::object_store(
+            Arc::clone(store) as Arc<dyn ObjectStore>,
+            "counting",
+            "out",
+            "memory://out".into(),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_limit_holds_across_every_file_of_the_location() {
+        use std::sync::atomic::Ordering::SeqCst;
+        // Without a limit, two files' parts run side by side.
+        let free = Arc::new(CountingStore::default());
+        upload_side_by_side(&counted(&free), 2, 3).await;
+        assert!(free.most.load(SeqCst) > 2, "{}", free.most.load(SeqCst));
+        // With one, never more than it across both files, and every byte still arrives.
+        let limited = Arc::new(CountingStore::default());
+        upload_side_by_side(&counted(&limited).with_request_limit(2), 2, 3).await;
+        assert_eq!(limited.most.load(SeqCst), 2);
     }
 }

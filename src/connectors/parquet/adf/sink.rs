@@ -81,7 +81,7 @@ pub(super) fn build(req: &SinkRequest<'_>) -> Result<Arc<dyn CopySink>, BuildErr
     let parquet = dataset::typed(req.dataset)?;
     let sink = typed(req.settings)?;
     let linked = req.factory.linked_service_of(req.dataset)?;
-    let location = open_location(req.dataset, linked, &parquet.location)?;
+    let mut location = open_location(req.dataset, linked, &parquet.location)?;
     let mut options = ParquetSinkOptions {
         compression: parquet.compression.codec(),
         max_rows_per_file: sink.max_rows_per_file,
@@ -91,6 +91,7 @@ pub(super) fn build(req: &SinkRequest<'_>) -> Result<Arc<dyn CopySink>, BuildErr
     };
     if let Some(n) = sink.max_concurrent_connections {
         options.max_concurrent_parts = n.max(1);
+        location = location.with_request_limit(n);
     }
     Ok(Arc::new(ParquetCopySink::new(
         location,
