@@ -113,13 +113,16 @@ impl StagedWriter {
     }
 }
 
-/// Creates a new local file at `path`; one that exists already is an error, not overwritten.
+/// Creates the local file at `path`. One already there is a leftover of this same copy (the
+/// hidden name carries the copy's id), from an attempt cut off before it could remove it, and
+/// is replaced, as object_store's local upload replaced it.
 async fn create_local(path: &std::path::Path) -> Result<std::fs::File, object_store::Error> {
     let path = path.to_path_buf();
     let opened = tokio::task::spawn_blocking(move || {
         std::fs::OpenOptions::new()
             .write(true)
-            .create_new(true)
+            .create(true)
+            .truncate(true)
             .open(&path)
             .map_err(|source| local_error(&path, source))
     })
@@ -310,22 +313,32 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_local_file_that_cannot_be_created_is_an_error_naming_it() {
+    async fn a_leftover_of_the_same_copy_is_replaced() {
         let dir = tempfile::tempdir().unwrap();
         let location = Location::local_folder(dir.path()).unwrap();
-        // A file of that name already there (another copy's, with the same id) is not
-        // overwritten.
         let hidden = dir.path().join(".quiver-tmp-c3-out.parquet");
-        std::fs::write(&hidden, b"theirs").unwrap();
-        let err = StagedWriter::start(&location, "out.parquet", "c3", 4)
+        std::fs::write(&hidden, b"an earlier attempt's longer bytes").unwrap();
+        let mut writer = StagedWriter::start(&location, "out.parquet", "c3", 4)
+            .await
+            .unwrap();
+        writer.write(Bytes::from_static(b"PAR1")).await.unwrap();
+        assert_eq!(std::fs::read(&hidden).unwrap(), b"PAR1");
+    }
+
+    #[tokio::test]
+    async fn a_local_file_that_cannot_be_created_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("out");
+        std::fs::create_dir(&folder).unwrap();
+        let location = Location::local_folder(&folder).unwrap();
+        // The folder goes after the location was opened.
+        std::fs::remove_dir(&folder).unwrap();
+        let err = StagedWriter::start(&location, "out.parquet", "c4", 4)
             .await
             .err()
-            .expect("an existing file must not be overwritten");
+            .expect("a file in a missing folder cannot be created");
         let message = err.to_string();
-        assert!(
-            message.contains(&hidden.display().to_string()) && message.contains("exists"),
-            "{message}"
-        );
-        assert_eq!(std::fs::read(&hidden).unwrap(), b"theirs");
+        let hidden = folder.join(".quiver-tmp-c4-out.parquet");
+        assert!(message.contains(&hidden.display().to_string()), "{message}");
     }
 }
