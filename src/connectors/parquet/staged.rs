@@ -276,13 +276,19 @@ mod tests {
         names
     }
 
-    #[tokio::test]
-    async fn a_local_file_is_written_in_place_under_its_hidden_name_until_commit() {
+    /// A writer of `out.parquet` for copy `copy`, in a fresh local folder.
+    async fn local_writer(copy: &str) -> (tempfile::TempDir, StagedWriter) {
         let dir = tempfile::tempdir().unwrap();
         let location = Location::local_folder(dir.path()).unwrap();
-        let mut writer = StagedWriter::start(&location, "out.parquet", "c1", 4)
+        let writer = StagedWriter::start(&location, "out.parquet", copy, 4)
             .await
             .unwrap();
+        (dir, writer)
+    }
+
+    #[tokio::test]
+    async fn a_local_file_is_written_in_place_under_its_hidden_name_until_commit() {
+        let (dir, mut writer) = local_writer("c1").await;
         writer.write(Bytes::from_static(b"PAR1")).await.unwrap();
         writer.write(Bytes::from_static(b"rest")).await.unwrap();
         // Written through to the disk as it comes, not queued as parts.
@@ -302,11 +308,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_aborted_local_file_is_removed() {
-        let dir = tempfile::tempdir().unwrap();
-        let location = Location::local_folder(dir.path()).unwrap();
-        let mut writer = StagedWriter::start(&location, "out.parquet", "c2", 4)
-            .await
-            .unwrap();
+        let (dir, mut writer) = local_writer("c2").await;
         writer.write(Bytes::from_static(b"PAR1")).await.unwrap();
         writer.abort().await;
         assert!(names(dir.path()).is_empty());
