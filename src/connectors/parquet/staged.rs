@@ -28,8 +28,8 @@ use crate::connectors::store::location::{Location, Staging, hidden_prefix};
 /// Writes one file's bytes to its staging place.
 pub struct StagedWriter {
     location: Location,
-    /// Where the bytes go; `None` once the upload has been finished.
-    out: Option<Out>,
+    /// Where the bytes go.
+    out: Out,
     /// Where the bytes go now.
     target: Path,
     /// Where they are published.
@@ -84,7 +84,7 @@ impl StagedWriter {
         };
         Ok(StagedWriter {
             location: location.clone(),
-            out: Some(out),
+            out,
             target,
             final_path,
             bytes: 0,
@@ -94,8 +94,8 @@ impl StagedWriter {
     /// Turns a writer whose footer has been written into a staged file.
     pub fn into_staged(self, rows: u64) -> StagedFile {
         let upload = match self.out {
-            Some(Out::Upload { upload, .. }) => Some(upload),
-            Some(Out::Local { .. }) | None => None,
+            Out::Upload { upload, .. } => Some(upload),
+            Out::Local { .. } => None,
         };
         StagedFile {
             location: self.location,
@@ -143,15 +143,11 @@ fn local_error(path: &std::path::Path, source: std::io::Error) -> object_store::
     }
 }
 
-fn closed() -> ParquetError {
-    ParquetError::General("write to a staged file after it was closed".into())
-}
-
 impl AsyncFileWriter for StagedWriter {
     fn write(&mut self, bs: Bytes) -> BoxFuture<'_, parquet::errors::Result<()>> {
         Box::pin(async move {
             self.bytes += bs.len() as u64;
-            match self.out.as_mut().ok_or_else(closed)? {
+            match &mut self.out {
                 Out::Upload {
                     upload,
                     max_in_flight,
@@ -176,7 +172,7 @@ impl AsyncFileWriter for StagedWriter {
 
     fn complete(&mut self) -> BoxFuture<'_, parquet::errors::Result<()>> {
         Box::pin(async move {
-            match self.out.as_mut().ok_or_else(closed)? {
+            match &mut self.out {
                 // Every byte is in the file; only the rename waits for commit.
                 Out::Local { .. } => Ok(()),
                 // Every full part is uploaded; completion waits for commit.
