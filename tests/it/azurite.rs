@@ -165,8 +165,9 @@ async fn copy_to_azurite_reads_back_equal() {
     copy_and_read_back("azurite-data", 30_000, None).await;
 }
 
-/// ADF's `maxConcurrentConnections` bounds the whole sink: with one connection, three files of
-/// several multipart parts each take turns, and every row still arrives.
+/// A copy runs to the end under ADF's `maxConcurrentConnections` of one, which the sink applies
+/// to all its files together: three files of several multipart parts each share one permit
+/// without deadlock, and every row arrives. (That the limit holds is tested in `location.rs`.)
 #[tokio::test]
 async fn one_connection_for_every_file_still_copies_every_row() {
     let sizes = copy_and_read_back(

@@ -167,7 +167,8 @@ fn killed_twenty_times_and_resumed_equals_a_clean_run() {
         let f = factory(&fdir, &out, 11);
         // A moment anywhere in the copy, chosen by its progress rather than by the clock (a
         // loaded machine makes copies slower or faster than the clean run): once `files` of
-        // its 24 files are staged, plus up to 30 ms. A few land after the copy ended, which is
+        // its 24 files have been started (a file has its hidden name from its first byte; up
+        // to 4 are open at once), plus up to 30 ms. A few land after the copy ended, which is
         // fine too.
         let files = 1 + (rng.next() % 21) as usize;
         let at = Duration::from_millis(rng.next() % 30);

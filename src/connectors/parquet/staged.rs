@@ -22,6 +22,7 @@ use object_store::path::Path;
 use object_store::{ObjectStoreExt, WriteMultipart};
 use parquet::arrow::async_writer::AsyncFileWriter;
 use parquet::errors::ParquetError;
+use tokio::runtime::{Handle, RuntimeFlavor};
 
 use crate::connectors::store::location::{Location, Staging, hidden_prefix};
 
@@ -48,9 +49,9 @@ enum Out {
     /// A local file, written by the encoding task itself. object_store's local multipart
     /// upload writes its parts one at a time under a lock on the file anyway, so parts in
     /// flight would only be a queue of sealed row groups in memory; written in place, a row
-    /// group's buffer is free again as soon as the page cache has its bytes. The write blocks
-    /// only when the kernel throttles dirty pages, and then the copy is bound by the disk
-    /// anyway, so blocking the encoder there is the sink's backpressure.
+    /// group's buffer is free again as soon as the page cache has its bytes. On a local disk
+    /// the write blocks only when the kernel throttles dirty pages, and then the copy is bound
+    /// by the disk anyway, so blocking the encoder there is the sink's backpressure.
     Local {
         file: std::fs::File,
         path: std::path::PathBuf,
@@ -160,12 +161,22 @@ impl AsyncFileWriter for StagedWriter {
                         .await
                         .map_err(|e| ParquetError::External(Box::new(e)))
                 }
-                Out::Local { file, path } => file.write_all(&bs).map_err(|source| {
-                    ParquetError::External(Box::new(LocalFileError {
-                        path: path.clone(),
-                        source,
-                    }))
-                }),
+                Out::Local { file, path } => {
+                    let mut write = || file.write_all(&bs);
+                    // A folder may be a network mount, where a write can stall for seconds:
+                    // the worker's other tasks (the source's reads) move to another thread
+                    // meanwhile. A current-thread runtime (tests) has nowhere to move them.
+                    let written = match Handle::try_current().map(|h| h.runtime_flavor()) {
+                        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(write),
+                        _ => write(),
+                    };
+                    written.map_err(|source| {
+                        ParquetError::External(Box::new(LocalFileError {
+                            path: path.clone(),
+                            source,
+                        }))
+                    })
+                }
             }
         })
     }
@@ -329,6 +340,9 @@ mod tests {
         let folder = dir.path().join("out");
         std::fs::create_dir(&folder).unwrap();
         let location = Location::local_folder(&folder).unwrap();
+        let hidden = std::fs::canonicalize(&folder)
+            .unwrap()
+            .join(".quiver-tmp-c4-out.parquet");
         // The folder goes after the location was opened.
         std::fs::remove_dir(&folder).unwrap();
         let err = StagedWriter::start(&location, "out.parquet", "c4", 4)
@@ -336,7 +350,6 @@ mod tests {
             .err()
             .expect("a file in a missing folder cannot be created");
         let message = err.to_string();
-        let hidden = folder.join(".quiver-tmp-c4-out.parquet");
         assert!(message.contains(&hidden.display().to_string()), "{message}");
     }
 }

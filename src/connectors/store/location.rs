@@ -148,7 +148,9 @@ impl Location {
 
     /// The same location with at most `max` requests to its store at once, from every file
     /// written through it together (ADF `maxConcurrentConnections`, which bounds a whole
-    /// activity's connections to the store, not one file's).
+    /// activity's connections to the store, not one file's). object_store's `LimitStore`
+    /// counts part uploads, puts, reads, renames and deletes; starting a multipart upload is
+    /// not counted.
     pub fn with_request_limit(mut self, max: usize) -> Location {
         self.store = Arc::new(LimitStore::new(Arc::clone(&self.store), max.max(1)));
         self

@@ -77,7 +77,10 @@ async fn a_copy_killed_mid_scan_and_resumed_has_every_row_once() {
             })
             .unwrap_or(0)
     };
-    while staged(&data) < 4 && child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+    // Four finished files: a file has its hidden name from its first byte, and the two
+    // partitions each have one open.
+    while staged(&data) < 4 + 2 && child.try_wait().unwrap().is_none() && Instant::now() < deadline
+    {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let _ = child.kill();
