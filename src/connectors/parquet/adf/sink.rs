@@ -157,4 +157,44 @@ mod tests {
         assert!(matches!(e, ConfigError::InvalidValue { ref path, .. }
             if path == "$.sink.formatSettings.maxRowsPerFile"));
     }
+
+    /// The store that a sink of these `sink` settings, writing a Parquet dataset in `dir`,
+    /// writes through, as object_store displays it.
+    fn built_store(dir: &Path, sink_settings: serde_json::Value) -> String {
+        let bundle = json!({
+            "linkedServices": [
+                {"name": "Disk", "properties": {"type": "FileServer",
+                    "typeProperties": {"host": dir.to_string_lossy()}}}],
+            "datasets": [
+                {"name": "Out", "properties": {"type": "Parquet",
+                    "linkedServiceName": {"referenceName": "Disk"},
+                    "typeProperties": {"location": {"type": "FileServerLocation"}}}}],
+            "pipelines": []
+        });
+        let factory =
+            crate::config::parse_bundle(&bundle.to_string(), Path::new("bundle.json")).unwrap();
+        let settings =
+            SinkSettings::parse(&Node::root(&sink_settings, Path::new("p.json"))).unwrap();
+        let sink = build(&SinkRequest {
+            factory: &factory,
+            dataset: factory.dataset("Out").unwrap(),
+            settings: &settings,
+            copy_id: "c1",
+        })
+        .unwrap();
+        sink.output_location().unwrap().store().to_string()
+    }
+
+    #[test]
+    fn max_concurrent_connections_limits_the_store_of_every_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let limited = built_store(
+            dir.path(),
+            json!({"type": "ParquetSink", "storeSettings": {"type": "FileServerWriteSettings",
+                "maxConcurrentConnections": 3}}),
+        );
+        assert!(limited.starts_with("LimitStore(3, "), "{limited}");
+        let free = built_store(dir.path(), json!({"type": "ParquetSink"}));
+        assert!(!free.contains("LimitStore"), "{free}");
+    }
 }
