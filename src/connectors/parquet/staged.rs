@@ -74,7 +74,7 @@ impl StagedWriter {
         };
         let out = match location.local_path(&target)? {
             Some(path) => Out::Local {
-                file: create_local(&path).await?,
+                file: create_local(&path)?,
                 path,
             },
             None => Out::Upload {
@@ -113,34 +113,22 @@ impl StagedWriter {
     }
 }
 
-/// Creates the local file at `path`. One already there is a leftover of this same copy (the
-/// hidden name carries the copy's id), from an attempt cut off before it could remove it, and
-/// is replaced, as object_store's local upload replaced it.
-async fn create_local(path: &std::path::Path) -> Result<std::fs::File, object_store::Error> {
-    let path = path.to_path_buf();
-    let opened = tokio::task::spawn_blocking(move || {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&path)
-            .map_err(|source| local_error(&path, source))
-    })
-    .await;
-    opened.map_err(|join| object_store::Error::Generic {
-        store: "local folder",
-        source: Box::new(join),
-    })?
-}
-
-fn local_error(path: &std::path::Path, source: std::io::Error) -> object_store::Error {
-    object_store::Error::Generic {
-        store: "local folder",
-        source: Box::new(LocalFileError {
-            path: path.to_path_buf(),
-            source,
-        }),
-    }
+/// Creates the local file at `path`, on the task's thread as its writes are. One already there
+/// is a leftover of this same copy (the hidden name carries the copy's id), from an attempt cut
+/// off before it could remove it, and is replaced, as object_store's local upload replaced it.
+fn create_local(path: &std::path::Path) -> Result<std::fs::File, object_store::Error> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .map_err(|source| object_store::Error::Generic {
+            store: "local folder",
+            source: Box::new(LocalFileError {
+                path: path.to_path_buf(),
+                source,
+            }),
+        })
 }
 
 impl AsyncFileWriter for StagedWriter {

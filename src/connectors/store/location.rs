@@ -28,12 +28,18 @@ pub fn hidden_prefix(copy_id: &str) -> String {
 pub struct Location {
     store: Arc<dyn ObjectStore>,
     prefix: Path,
-    staging: Staging,
     display: String,
-    /// The folder on disk, for a local location.
-    local_root: Option<PathBuf>,
-    /// `store` as the local file system it is, for a local location.
-    local_store: Option<Arc<LocalFileSystem>>,
+    /// The folder on disk, for a local location; how files are staged follows from it.
+    local: Option<LocalFolder>,
+}
+
+/// A local location's folder.
+#[derive(Clone)]
+struct LocalFolder {
+    /// Its canonical path.
+    root: PathBuf,
+    /// The location's store, as the local file system it is.
+    store: Arc<LocalFileSystem>,
 }
 
 /// How files are staged until commit.
@@ -49,7 +55,7 @@ impl fmt::Debug for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Location")
             .field("url", &self.display)
-            .field("staging", &self.staging)
+            .field("staging", &self.staging())
             .finish()
     }
 }
@@ -116,10 +122,11 @@ impl Location {
         Ok(Location {
             store: Arc::clone(&store) as Arc<dyn ObjectStore>,
             prefix: Path::default(),
-            staging: Staging::RenameFromHidden,
             display: absolute.display().to_string(),
-            local_root: Some(absolute),
-            local_store: Some(store),
+            local: Some(LocalFolder {
+                root: absolute,
+                store,
+            }),
         })
     }
 
@@ -139,10 +146,8 @@ impl Location {
         Ok(Location {
             store,
             prefix,
-            staging: Staging::DeferredCompletion,
             display,
-            local_root: None,
-            local_store: None,
+            local: None,
         })
     }
 
@@ -168,7 +173,10 @@ impl Location {
 
     /// How files are staged.
     pub fn staging(&self) -> Staging {
-        self.staging
+        match self.local {
+            Some(_) => Staging::RenameFromHidden,
+            None => Staging::DeferredCompletion,
+        }
     }
 
     /// Removes hidden temporary files whose names start with `prefix` from a local folder,
@@ -199,10 +207,10 @@ impl Location {
     /// Removes the files of a local folder whose names start with `prefix` and that `remove`
     /// accepts. Returns how many it removed; nothing for a folder that is not local.
     fn sweep(&self, prefix: &str, remove: impl Fn(&std::fs::DirEntry) -> bool) -> usize {
-        let Some(root) = &self.local_root else {
+        let Some(local) = &self.local else {
             return 0;
         };
-        let Ok(entries) = std::fs::read_dir(root) else {
+        let Ok(entries) = std::fs::read_dir(&local.root) else {
             return 0;
         };
         entries
@@ -215,9 +223,9 @@ impl Location {
 
     /// Where `path` lies on disk, for a local folder; `None` for an object store.
     pub fn local_path(&self, path: &Path) -> Result<Option<PathBuf>, object_store::Error> {
-        self.local_store
+        self.local
             .as_ref()
-            .map(|store| store.path_to_filesystem(path))
+            .map(|local| local.store.path_to_filesystem(path))
             .transpose()
     }
 
