@@ -35,10 +35,12 @@
 //! * [`service`]: the Flight SQL service.
 //! * [`gate`]: the Flight service clients talk to: auth, then plain Flight or Flight SQL.
 //! * [`server`]: binding, serving and graceful shutdown.
+//! * [`linger`]: closing a connection without losing what its client has not read.
 
 pub mod admission;
 pub mod auth;
 pub mod gate;
+pub mod linger;
 pub mod metadata;
 pub mod options;
 pub mod raw_get;

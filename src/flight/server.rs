@@ -4,13 +4,16 @@
 //! free one), all before serving; [`BoundServer::run`] serves until its shutdown future
 //! resolves. Then the server stops accepting connections, lets queries in flight run for
 //! `shutdown_grace`, cancels what is still running (those clients get `UNAVAILABLE`, never a
-//! clean end), and returns once the connections are closed.
+//! clean end), and returns once the connections are closed and have lingered (see [`linger`]).
+//!
+//! [`linger`]: super::linger
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::TryStreamExt;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tonic::transport::server::TcpIncoming;
@@ -18,6 +21,7 @@ use tonic::transport::{Server, ServerTlsConfig};
 
 use super::auth::Authenticator;
 use super::gate::FlightGate;
+use super::linger::{Closes, Lingering};
 use super::raw_get::DoGetPath;
 use super::service::SqlService;
 use super::{ServeError, ServeOptions};
@@ -147,17 +151,19 @@ impl BoundServer {
                 stopping.notify_one();
             }
         };
+        // Each connection lingers when closed, so its client reads the last frames sent.
+        let closes = Closes::default();
+        let incoming = TcpIncoming::from(listener)
+            .with_nodelay(Some(true))
+            .map_ok(|stream| Lingering::new(stream, &closes));
         let serve = builder
             .add_service(DoGetPath::new(gate))
-            .serve_with_incoming_shutdown(
-                TcpIncoming::from(listener).with_nodelay(Some(true)),
-                signal,
-            );
+            .serve_with_incoming_shutdown(incoming, signal);
         let deadline = async {
             stopping.notified().await;
             tokio::time::sleep(grace + CLOSE_WAIT).await;
         };
-        tokio::select! {
+        let served = tokio::select! {
             served = serve => served.map_err(|source| ServeError::Serve { source }),
             () = deadline => {
                 tracing::warn!(
@@ -167,6 +173,8 @@ impl BoundServer {
                 );
                 Ok(())
             }
-        }
+        };
+        closes.wait().await;
+        served
     }
 }
